@@ -1,0 +1,47 @@
+"""Drop reasons, quarantine errors and metadata keys: one place, snake_case, prefixed by family.
+
+Reasons end up in `OUT/removed/<step>/*.parquet`, in `manifest.json` and in reports, so renaming
+one is a breaking change for anyone who filters on it.
+"""
+
+# --- language -------------------------------------------------------------------------------
+LANG_NOT_ALLOWED = "lang_not_ja"
+LANG_LOW_SCORE = "lang_low_score"
+LANG_TOO_LITTLE_JAPANESE = "lang_too_little_japanese"  # paragraph mode
+
+# --- quality ---------------------------------------------------------------------------------
+QUALITY_TOO_SHORT = "quality_too_short"
+QUALITY_TOO_LONG = "quality_too_long"
+QUALITY_HIRAGANA_RATIO_LOW = "quality_hiragana_ratio_low"
+QUALITY_JAPANESE_RATIO_LOW = "quality_japanese_ratio_low"
+QUALITY_KATAKANA_RATIO_HIGH = "quality_katakana_ratio_high"
+QUALITY_SYMBOL_RATIO_HIGH = "quality_symbol_ratio_high"
+QUALITY_DIGIT_RATIO_HIGH = "quality_digit_ratio_high"
+QUALITY_CHAR_NGRAM_REPETITION = "quality_char_ngram_repetition"
+QUALITY_SENTENCE_TOO_LONG = "quality_sentence_too_long"
+QUALITY_MEAN_SENTENCE_LENGTH = "quality_mean_sentence_length_out_of_range"
+QUALITY_MARKUP_DEBRIS = "quality_markup_debris"
+QUALITY_MOJIBAKE = "quality_mojibake"
+# datatrove's GopherRepetitionFilter reasons are prefixed with this
+QUALITY_REPETITION_PREFIX = "quality_repetition_"
+
+# --- dedup -------------------------------------------------------------------------------------
+DEDUP_EXACT_DUPLICATE = "dedup_exact_duplicate"
+
+# --- quarantine (unreadable input records) ---------------------------------------------------
+QUARANTINE_INVALID_JSON = "invalid_json"
+QUARANTINE_NOT_AN_OBJECT = "record_not_an_object"
+QUARANTINE_INVALID_UTF8 = "invalid_utf8"
+QUARANTINE_MISSING_TEXT = "missing_text"
+QUARANTINE_TEXT_NOT_STRING = "text_not_string"
+QUARANTINE_EMPTY_FILE = "empty_file"
+QUARANTINE_UNREADABLE_FILE = "unreadable_file"
+QUARANTINE_INVALID_ID = "invalid_id"
+QUARANTINE_STEP_ERROR = "step_error"
+
+# --- metadata keys (signal columns of the output) --------------------------------------------
+META_CHARS = "chars"
+META_MECAB_TOKENS = "mecab_tokens"
+META_LANGUAGE = "language"
+META_LANGUAGE_SCORE = "language_score"
+META_SOURCE = "source"

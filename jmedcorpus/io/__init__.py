@@ -1,0 +1,1 @@
+"""Input planning and readers, the sharded Parquet writer, the manifest."""

@@ -1,0 +1,77 @@
+"""Parquet schemas of the output and atomic writes.
+
+A file appears under its final name only when complete: it is written to a hidden temporary
+name in the same directory (``.name.tmp-<pid>``; readers such as ``datasets`` skip hidden files)
+and renamed, which is atomic on POSIX filesystems. A killed writer leaves at most a hidden
+temporary file, which the next run removes.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+ARROW_TYPES = {"float64": pa.float64(), "int64": pa.int64(), "string": pa.string(), "bool": pa.bool_()}
+
+REMOVED_SCHEMA = pa.schema(
+    [
+        ("id", pa.string()),
+        ("text", pa.string()),
+        ("source", pa.string()),
+        ("step", pa.string()),
+        ("reason", pa.string()),
+        ("detail", pa.string()),
+        ("duplicate_of", pa.string()),
+        ("signals", pa.string()),  # JSON object of the signals measured before the drop
+    ]
+)
+
+QUARANTINE_SCHEMA = pa.schema(
+    [
+        ("file", pa.string()),
+        ("line", pa.int64()),
+        ("offset", pa.int64()),
+        ("error", pa.string()),
+        ("detail", pa.string()),
+        ("raw", pa.binary()),
+    ]
+)
+
+
+def kept_schema(signal_fields: dict[str, str]) -> pa.Schema:
+    """Schema of the training shards: id, text, source, then the recipe's signal columns."""
+    fields = [("id", pa.string()), ("text", pa.string()), ("source", pa.string())]
+    fields += [(name, ARROW_TYPES[t]) for name, t in signal_fields.items()]
+    return pa.schema(fields)
+
+
+def atomic_write_table(table: pa.Table, path: str, compression: str = "zstd") -> None:
+    """Write ``table`` to ``path`` so that ``path`` is either absent or complete."""
+    directory, name = os.path.split(path)
+    os.makedirs(directory, exist_ok=True)
+    tmp = os.path.join(directory, f".{name}.tmp-{os.getpid()}")
+    pq.write_table(table, tmp, compression=None if compression == "none" else compression)
+    os.replace(tmp, path)
+
+
+def atomic_write_json(obj, path: str) -> None:
+    """Write JSON to ``path`` atomically (same rule as :func:`atomic_write_table`)."""
+    directory, name = os.path.split(path)
+    os.makedirs(directory, exist_ok=True)
+    tmp = os.path.join(directory, f".{name}.tmp-{os.getpid()}")
+    with open(tmp, "w", encoding="utf-8") as f:
+        json.dump(obj, f, ensure_ascii=False, indent=2, sort_keys=False)
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(tmp, path)
+
+
+def remove_temporaries(directory: str) -> None:
+    """Delete temporary files a killed run left behind in ``directory`` (recursively)."""
+    for root, _, files in os.walk(directory):
+        for f in files:
+            if f.startswith(".") and ".tmp-" in f:
+                os.remove(os.path.join(root, f))

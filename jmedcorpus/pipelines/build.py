@@ -1,0 +1,245 @@
+"""``jmedcorpus build``: the driver.
+
+Stages, each a set of Ray tasks with a barrier between them:
+
+1. **process**: one task per work unit (see :mod:`jmedcorpus.io.plan`) runs the per-document
+   steps (:mod:`jmedcorpus.pipelines.unit`) and writes the unit's results under
+   ``OUT/.work/units/``. A unit whose ``result.json`` exists from an earlier run with the same
+   recipe and the same input file is not run again: a killed build resumes.
+2. **dedup**: one task per hash bucket finds exact duplicates across the whole corpus.
+3. **publish**: one task per unit writes its removed and quarantined records under their final
+   names; one task per shard writes ``OUT/data/train-XXXXX-of-YYYYY.parquet``. The manifest is
+   deleted when publishing starts and written last: an output with a ``manifest.json`` is complete.
+
+Any failed task fails the build (exit 1) with a per-task summary; completed work is kept for the
+re-run.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import sys
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+
+from jmedcorpus import __version__
+from jmedcorpus.errors import UserError
+from jmedcorpus.io.parquet import atomic_write_json, remove_temporaries
+from jmedcorpus.io.plan import WorkUnit, plan_units
+from jmedcorpus.pipelines import publish
+from jmedcorpus.pipelines.ray_tasks import TaskFailure, ray_runtime, run_tasks
+from jmedcorpus.pipelines.unit import RESULT_FILE, process_unit, step_names
+from jmedcorpus.recipe import Recipe
+
+MANIFEST = "manifest.json"
+BUCKET_INPUT_BYTES = 64 << 20  # one dedup hash bucket per 64 MB of input
+
+
+class BuildFailed(Exception):
+    """Some tasks failed; ``str()`` is the per-task summary (no document text)."""
+
+
+@dataclass
+class BuildOptions:
+    inputs: list[str]
+    output: str
+    recipe: Recipe
+    workers: int = field(default_factory=lambda: os.cpu_count() or 1)
+    ray_address: str | None = None
+    progress: bool = True
+    fault: dict | None = None  # test hook: {"unit": index, "kind": "raise"|"crash"|"crash_once", "marker": path}
+
+
+def _fingerprint(*parts) -> str:
+    return hashlib.sha256(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()[:16]
+
+
+def _unit_dir(work: str, unit: WorkUnit, recipe_fp: str, n_buckets: int) -> str:
+    paths = [unit.path] + [p for p, _ in unit.files]
+    stats = [(p, os.path.getsize(p), os.stat(p).st_mtime_ns) for p in dict.fromkeys(paths)]
+    return os.path.join(work, "units", f"{unit.key}-{_fingerprint(recipe_fp, unit, stats, n_buckets)}")
+
+
+def _check_output_dir(out: str) -> None:
+    if os.path.isfile(out):
+        raise UserError(f"--output {out} is a file; give a directory (it is created if missing)")
+    if os.path.isdir(out) and os.listdir(out):
+        ours = {MANIFEST, ".work", "data", "removed", "quarantine", "stats", "README.md"}
+        if not (set(os.listdir(out)) <= ours and ({MANIFEST, ".work"} & set(os.listdir(out)))):
+            raise UserError(f"--output {out} is not empty and not a jmedcorpus output; choose a new or empty directory")
+
+
+def _run_unit(unit, recipe, unit_dir, n_buckets, fault):
+    """Ray task: process one unit (skipping it if an earlier run completed it)."""
+    done = os.path.join(unit_dir, RESULT_FILE)
+    if os.path.exists(done):
+        with open(done, encoding="utf-8") as f:
+            return json.load(f)
+    if fault and fault.get("unit") == unit.index:
+        _inject_fault(fault)
+    return process_unit(unit, recipe, unit_dir, n_buckets)
+
+
+def _inject_fault(fault: dict) -> None:
+    kind = fault["kind"]
+    if kind == "raise":
+        raise RuntimeError("injected fault")
+    if kind == "crash" or (kind == "crash_once" and not os.path.exists(fault["marker"])):
+        if kind == "crash_once":
+            open(fault["marker"], "w").close()
+        os._exit(1)  # a hard-killed worker: no exception, the process is gone
+
+
+def _summary(stage: str, failures: list[TaskFailure], total: int) -> str:
+    lines = [f"build failed: {len(failures)} of {total} {stage} task(s) failed; completed work is kept, re-run the same command to retry"]
+    lines += [f"  {f.label}: {f.error}" for f in sorted(failures, key=lambda f: f.label)]
+    return "\n".join(lines)
+
+
+def build(opts: BuildOptions) -> dict:
+    """Run a build; returns the manifest. Raises UserError (bad input) or BuildFailed."""
+    started = time.time()
+    recipe, out = opts.recipe, os.path.abspath(opts.output)
+    if opts.workers < 1:
+        raise UserError(f"--workers must be >= 1, got {opts.workers}")
+    _check_output_dir(out)
+    units = plan_units(opts.inputs, chunk_bytes=max(1, int(recipe.input.chunk_mb * (1 << 20))))
+    total_bytes = sum(os.path.getsize(p) for p in {u.path for u in units} | {p for u in units for p, _ in u.files})
+    n_buckets = max(1, min(256, total_bytes // BUCKET_INPUT_BYTES + 1))
+    resolved = recipe.to_dict()
+    recipe_fp = _fingerprint(resolved, __version__)
+    work = os.path.join(out, ".work")
+    unit_dirs = {u.key: _unit_dir(work, u, recipe_fp, n_buckets) for u in units}
+    build_fp = _fingerprint(recipe_fp, sorted(unit_dirs.values()))
+    manifest_path = os.path.join(out, MANIFEST)
+    if os.path.exists(manifest_path):
+        with open(manifest_path, encoding="utf-8") as f:
+            previous = json.load(f)
+        if previous.get("fingerprint") == build_fp:
+            previous["up_to_date"] = True
+            return previous
+    os.makedirs(work, exist_ok=True)
+    remove_temporaries(out)
+    by_key = {u.key: u for u in units}
+    names = step_names(recipe)
+    global_steps = [n for n, s in zip(names, recipe.steps) if s.use == "exact_dedup"]
+
+    with ray_runtime(opts.workers, opts.ray_address):
+        limit = opts.workers
+        calls = [(u.key, (u, recipe, unit_dirs[u.key], n_buckets, opts.fault)) for u in units]
+        results, failures = run_tasks(_run_unit, calls, limit=limit, desc="process", progress=opts.progress)
+        if failures:
+            raise BuildFailed(_summary("process", [TaskFailure(f"{f.label} ({by_key[f.label].describe()})", f.error) for f in failures], len(units)))
+        t_process = time.time()
+
+        dups_dir = os.path.join(work, f"dups-{build_fp}")
+        dedup_counts: Counter = Counter()
+        if global_steps:
+            dedup_calls = [
+                (f"bucket-{b:04d}", (b, [(u.index, unit_dirs[u.key]) for u in units if b in results[u.key]["buckets"]], dups_dir))
+                for b in range(n_buckets)
+            ]
+            bucket_results, failures = run_tasks(publish.dedup_bucket, dedup_calls, limit=limit, desc="dedup", progress=opts.progress)
+            if failures:
+                raise BuildFailed(_summary("dedup", failures, len(dedup_calls)))
+            for per_unit in bucket_results.values():
+                dedup_counts.update({int(k): v for k, v in per_unit.items()})
+        t_dedup = time.time()
+
+        if os.path.exists(manifest_path):
+            os.remove(manifest_path)  # the output is incomplete until the new manifest is written
+        line_offsets = publish.line_offsets(units, results)
+        finalize_calls = [
+            (u.key, (u, unit_dirs[u.key], out, dups_dir if global_steps else None, global_steps[0] if global_steps else None, line_offsets[u.key], recipe.output.compression))
+            for u in units
+        ]
+        finalized, failures = run_tasks(publish.finalize_unit, finalize_calls, limit=limit, desc="publish removed", progress=opts.progress)
+        if failures:
+            raise BuildFailed(_summary("publish", failures, len(units)))
+        shard_plan = publish.plan_shards(units, results, dedup_counts, unit_dirs, recipe.output.shard_mb)
+        shard_calls = [(s["file"], (s, out, recipe.output.compression)) for s in shard_plan]
+        shards, failures = run_tasks(publish.write_shard, shard_calls, limit=limit, desc="write shards", progress=opts.progress)
+        if failures:
+            raise BuildFailed(_summary("shard", failures, len(shard_plan)))
+
+    produced = {os.path.join(out, "data", s["file"]) for s in shard_plan}
+    for files in finalized.values():
+        produced.update(os.path.join(out, f) for f in files)
+    publish.remove_stale(out, produced)
+    manifest = _manifest(opts, recipe, resolved, units, results, dedup_counts, global_steps, shards, shard_plan, build_fp, names)
+    manifest["timing_seconds"] = {
+        "process": round(t_process - started, 3),
+        "dedup": round(t_dedup - t_process, 3),
+        "publish": round(time.time() - t_dedup, 3),
+        "total": round(time.time() - started, 3),
+    }
+    atomic_write_json(manifest, manifest_path)
+    shutil.rmtree(work, ignore_errors=True)
+    return manifest
+
+
+def _manifest(opts, recipe, resolved, units, results, dedup_counts, global_steps, shards, shard_plan, build_fp, names) -> dict:
+    from jmedcorpus.versions import versions
+
+    steps = []
+    for name, spec in zip(names, recipe.steps):
+        if name in global_steps:
+            n_in = sum(r["kept"] for r in results.values())
+            n_removed = sum(dedup_counts.values())
+            reasons = {"dedup_exact_duplicate": n_removed} if n_removed else {}
+            steps.append({"name": name, "use": spec.use, "in": n_in, "out": n_in - n_removed, "removed": n_removed, "reasons": reasons})
+            continue
+        c = {"in": 0, "out": 0, "errors": 0, "reasons": Counter()}
+        for r in results.values():
+            s = r["steps"][name]
+            c["in"] += s["in"]
+            c["out"] += s["out"]
+            c["errors"] += s.get("errors", 0)
+            c["reasons"].update(s["reasons"])
+        steps.append({"name": name, "use": spec.use, "in": c["in"], "out": c["out"], "removed": sum(c["reasons"].values()),
+                      "quarantined_step_errors": c["errors"], "reasons": dict(c["reasons"].most_common())})
+    quarantined = Counter()
+    for r in results.values():
+        quarantined.update(r["quarantined"])
+    read = sum(r["documents_read"] for r in results.values())
+    kept = sum(s["rows"] for s in shards.values())
+    removed = sum(s["removed"] for s in steps)
+    records_in = read + sum(v for k, v in quarantined.items() if k != "step_error")
+    counts = {
+        "records_in": records_in,
+        "documents_read": read,
+        "kept": kept,
+        "removed": removed,
+        "quarantined": sum(quarantined.values()),
+        "quarantined_by_error": dict(quarantined.most_common()),
+        "chars_in": sum(r["chars_in"] for r in results.values()),
+        "kept_chars": sum(s["chars"] for s in shards.values()),
+        "kept_mecab_tokens": sum(s["mecab_tokens"] for s in shards.values()),
+    }
+    if records_in != kept + removed + counts["quarantined"]:
+        raise BuildFailed(f"build failed: accounting mismatch: {records_in} records in != {kept} kept + {removed} removed + {counts['quarantined']} quarantined")
+    inputs = {}
+    for u in units:
+        for path in [u.path] + [p for p, _ in u.files]:
+            inputs.setdefault(path, {"path": path, "bytes": os.path.getsize(path), "units": 0})
+        inputs[u.path]["units"] += 1
+    return {
+        "jmedcorpus_version": __version__,
+        "created_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        "fingerprint": build_fp,
+        "command": sys.argv,
+        "recipe_file": recipe.source,
+        "recipe": resolved,
+        "versions": versions(),
+        "inputs": list(inputs.values()),
+        "work_units": len(units),
+        "workers": opts.workers,
+        "ray_address": opts.ray_address,
+        "counts": counts,
+        "steps": steps,
+        "shards": [{"file": s["file"], "rows": shards[s["file"]]["rows"], "bytes": shards[s["file"]]["bytes"]} for s in shard_plan],
+    }

@@ -1,0 +1,167 @@
+"""The body of one Ray task: read a work unit, push each document through the per-document
+steps, and write the unit's kept documents, removed documents, quarantine and dedup hashes.
+
+Documents go through the steps one at a time (each step's datatrove ``run`` on a one-document
+stream) so that the step that drops a document, or fails on it, is known exactly: a drop is
+recorded with the filter's reason, and an exception in a step quarantines that document (reason
+``step_error``, the step and exception type as detail) instead of failing the whole unit.
+Everything is written under ``unit_dir``; ``result.json`` is written last and marks the unit done.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from collections import Counter
+
+import pyarrow as pa
+from datatrove.data import Document
+from datatrove.pipeline.filters.base_filter import BaseFilter
+
+from jmedcorpus import constants as C
+from jmedcorpus.dedup.exact import HASH_SCHEMA, text_hash
+from jmedcorpus.io.parquet import QUARANTINE_SCHEMA, REMOVED_SCHEMA, atomic_write_json, atomic_write_table, kept_schema
+from jmedcorpus.io.plan import WorkUnit
+from jmedcorpus.io.readers import Quarantined, ReaderConfig, UnitReader
+from jmedcorpus.recipe import Recipe
+
+RESULT_FILE = "result.json"
+
+
+class _ReasonOnly:
+    """An exclusion 'writer' that writes nothing: its presence makes datatrove's BaseFilter put
+    the drop reason in ``doc.metadata["filter_reason"]``, where the unit task reads it."""
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return False
+
+    def write(self, doc, rank=0, **kwargs):
+        pass
+
+
+def step_names(recipe: Recipe) -> list[str]:
+    """Unique step names for outputs: the registered name, suffixed ``_2``, ``_3`` on repeats."""
+    seen: Counter = Counter()
+    names = []
+    for spec in recipe.steps:
+        seen[spec.use] += 1
+        names.append(spec.use if seen[spec.use] == 1 else f"{spec.use}_{seen[spec.use]}")
+    return names
+
+
+def signal_fields(steps) -> dict[str, str]:
+    """Signal columns of the output, in step order."""
+    fields: dict[str, str] = {}
+    for step in steps:
+        fields.update(getattr(step, "signal_fields", {}))
+    return fields
+
+
+def _quarantine_row(q: Quarantined) -> dict:
+    return {"file": q.file, "line": q.line, "offset": q.offset, "error": q.error, "detail": q.detail, "raw": q.raw}
+
+
+def process_unit(unit: WorkUnit, recipe: Recipe, unit_dir: str, n_buckets: int) -> dict:
+    """Run the per-document steps over ``unit``; returns (and saves) the unit's counts."""
+    started = time.time()
+    steps = recipe.build_steps()
+    names = step_names(recipe)
+    local = [(n, s) for n, s in zip(names, steps) if not getattr(s, "is_global", False)]
+    fields = signal_fields(steps)
+    for _, step in local:
+        if isinstance(step, BaseFilter):
+            step.exclusion_writer = _ReasonOnly()
+    counts = {n: {"in": 0, "out": 0, "reasons": Counter()} for n, _ in local}
+    kept: list[dict] = []
+    removed: dict[str, list[dict]] = {n: [] for n, _ in local}
+    quarantine: list[dict] = []
+    buckets: dict[int, list[dict]] = {}
+    reader = UnitReader(unit, ReaderConfig(recipe.input.text_field, recipe.input.id_field, recipe.input.source_field))
+    documents_read = chars_in = 0
+
+    for item in reader:
+        if isinstance(item, Quarantined):
+            quarantine.append(_quarantine_row(item))
+            continue
+        documents_read += 1
+        chars_in += len(item.text)
+        original = item.text
+        doc: Document | None = item
+        for name, step in local:
+            counts[name]["in"] += 1
+            try:
+                out = list(step.run(iter([doc]), unit.index, 1))
+            except Exception as e:  # noqa: BLE001 - fail closed: quarantine the document, keep the run
+                raw = json.dumps({"id": item.id, "text": original, "source": item.metadata.get(C.META_SOURCE)}, ensure_ascii=False)
+                quarantine.append(
+                    _quarantine_row(Quarantined(unit.display, C.QUARANTINE_STEP_ERROR, f"{name}: {type(e).__name__}", raw=raw.encode("utf-8", "surrogatepass")))
+                )
+                counts[name]["errors"] = counts[name].get("errors", 0) + 1
+                doc = None
+                break
+            if len(out) != 1:
+                reason = doc.metadata.pop("filter_reason", None) or f"{name}_unspecified"
+                counts[name]["reasons"][reason] += 1
+                removed[name].append(_removed_row(doc, name, reason, fields))
+                doc = None
+                break
+            doc = out[0]
+            counts[name]["out"] += 1
+        if doc is None:
+            continue
+        row = len(kept)
+        kept.append(_kept_row(doc, fields))
+        h1, h2 = text_hash(doc.text)
+        buckets.setdefault(h1 % n_buckets, []).append({"h1": h1, "h2": h2, "row": row, "id": doc.id})
+
+    os.makedirs(unit_dir, exist_ok=True)
+    atomic_write_table(pa.Table.from_pylist(kept, schema=kept_schema(fields)), os.path.join(unit_dir, "kept.parquet"))
+    for name, rows in removed.items():
+        if rows:
+            atomic_write_table(pa.Table.from_pylist(rows, schema=REMOVED_SCHEMA), os.path.join(unit_dir, f"removed-{name}.parquet"))
+    if quarantine:
+        atomic_write_table(pa.Table.from_pylist(quarantine, schema=QUARANTINE_SCHEMA), os.path.join(unit_dir, "quarantine.parquet"))
+    for b, rows in buckets.items():
+        atomic_write_table(pa.Table.from_pylist(rows, schema=HASH_SCHEMA), os.path.join(unit_dir, f"hashes-b{b:04d}.parquet"), "none")
+
+    result = {
+        "unit": unit.index,
+        "lines": reader.lines,
+        "documents_read": documents_read,
+        "chars_in": chars_in,
+        "quarantined": dict(Counter(q["error"] for q in quarantine)),
+        "steps": {n: {**c, "reasons": dict(c["reasons"])} for n, c in counts.items()},
+        "kept": len(kept),
+        "kept_chars": sum(len(r["text"]) for r in kept),
+        "kept_bytes": sum(len(r["text"].encode("utf-8", "surrogatepass")) for r in kept),
+        "kept_mecab_tokens": sum(r.get(C.META_MECAB_TOKENS) or 0 for r in kept),
+        "buckets": sorted(buckets),
+        "seconds": round(time.time() - started, 3),
+    }
+    atomic_write_json(result, os.path.join(unit_dir, RESULT_FILE))
+    return result
+
+
+def _kept_row(doc: Document, fields: dict[str, str]) -> dict:
+    row = {"id": doc.id, "text": doc.text, "source": doc.metadata.get(C.META_SOURCE)}
+    for key in fields:
+        row[key] = doc.metadata.get(key)
+    return row
+
+
+def _removed_row(doc: Document, step: str, reason: str, fields: dict[str, str]) -> dict:
+    signals = {k: doc.metadata[k] for k in fields if k in doc.metadata}
+    return {
+        "id": doc.id,
+        "text": doc.text,
+        "source": doc.metadata.get(C.META_SOURCE),
+        "step": step,
+        "reason": reason,
+        "detail": None,
+        "duplicate_of": None,
+        "signals": json.dumps(signals, ensure_ascii=False),
+    }

@@ -1,0 +1,17 @@
+"""Imports every module that registers recipe steps (see :mod:`jmedcorpus.registry`).
+
+Step conventions (every registered step follows them):
+- a datatrove ``PipelineStep`` subclass (``BaseFilter`` to keep/drop, ``BaseFormatter`` to rewrite);
+- thresholds are keyword-only constructor arguments with annotated types and documented
+  defaults, validated with ``ValueError`` (the recipe loader turns that into a one-line error);
+- ``signal_fields`` maps each ``doc.metadata`` key the step writes to its Arrow type
+  (``"float64"``, ``"int64"``, ``"string"``): these become columns of the output shards;
+- filters write their signal into ``doc.metadata`` *before* deciding, and return ``True`` or
+  ``(False, REASON)`` with a reason constant from :mod:`jmedcorpus.constants`.
+"""
+
+import jmedcorpus.dedup.exact  # noqa: F401
+import jmedcorpus.filters.language  # noqa: F401
+import jmedcorpus.filters.quality  # noqa: F401
+import jmedcorpus.text.normalize  # noqa: F401
+import jmedcorpus.text.tokenize_step  # noqa: F401

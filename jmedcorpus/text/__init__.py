@@ -1,0 +1,1 @@
+"""Text utilities: normalization, MeCab tokenizer, character classes, sentence splitting."""
