@@ -24,7 +24,7 @@ from datatrove.data import Document
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from jmedcorpus.filters.quality import (  # noqa: E402
+from jmedcorpus.filters.quality import (
     CharNgramRepetitionFilter,
     DigitRatioFilter,
     DocLengthFilter,
@@ -64,12 +64,14 @@ def main(argv: list[str] | None = None) -> int:
     if not files:
         parser.error(f"no *.jsonl files in {args.data_dir}")
     filters = [cls() for cls in FILTERS]
-    signals: dict[str, list[float]] = {}
+    signals: dict[str, dict[str, list[float]]] = {}
     print("| filter | " + " | ".join(f.stem for f in files) + " |")
     print("| --- |" + " --- |" * len(files))
     rows: dict[str, list[str]] = {type(f).registered_name: [] for f in filters} | {"ALL (chained)": []}
     for path in files:
         texts, ja = map(list, zip(*load(path)))
+        file_signals = signals.setdefault(path.stem, {})
+        measured = ja if any(ja) else [True] * len(texts)  # percentiles over ja docs, else all
         chain_drops, chain_ja, chain_reasons = 0, 0, Counter()
         dropped_any = [None] * len(texts)
         for flt in filters:
@@ -77,9 +79,9 @@ def main(argv: list[str] | None = None) -> int:
             for i, text in enumerate(texts):
                 doc = Document(text=text, id=str(i))
                 keep = flt.filter(doc)
-                if ja[i]:
+                if measured[i]:
                     for key, value in doc.metadata.items():
-                        signals.setdefault(key, []).append(value)
+                        file_signals.setdefault(key, []).append(value)
                 if keep is not True:
                     reasons[keep[1]] += 1
                     ja_drops += ja[i]
@@ -98,13 +100,14 @@ def main(argv: list[str] | None = None) -> int:
         )
     for name, cells in rows.items():
         print(f"| {name} | " + " | ".join(cells) + " |")
-    print("\nSignal percentiles over ja docs of all files (p1 / p5 / p50 / p95 / p99, min, max):\n")
-    print("| signal | p1 | p5 | p50 | p95 | p99 | min | max |")
-    print("| --- |" + " --- |" * 7)
-    for key, values in signals.items():
-        v = np.asarray(values, dtype=float)
-        cells = [*np.percentile(v, [1, 5, 50, 95, 99]), v.min(), v.max()]
-        print(f"| {key} | " + " | ".join(f"{c:.3g}" for c in cells) + " |")
+    for stem, file_signals in signals.items():
+        print(f"\nSignal percentiles, {stem} (ja docs if any, else all docs):\n")
+        print("| signal | p1 | p5 | p50 | p95 | p99 | min | max |")
+        print("| --- |" + " --- |" * 7)
+        for key, values in file_signals.items():
+            v = np.asarray(values, dtype=float)
+            cells = [*np.percentile(v, [1, 5, 50, 95, 99]), v.min(), v.max()]
+            print(f"| {key} | " + " | ".join(f"{c:.3g}" for c in cells) + " |")
     return 0
 
 

@@ -47,21 +47,57 @@ def _build_parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
         epilog=BUILD_EPILOG,
     )
-    b.add_argument("recipe", nargs="?", metavar="RECIPE", help="YAML recipe (default: the shipped recipes/ja_medical.yaml)")
-    b.add_argument("--input", "-i", nargs="+", action="extend", required=True, metavar="PATH",
-                   help="input files, directories (searched recursively) or quoted globs; JSONL (.jsonl, .gz, .zst), Parquet, .txt; repeatable")
-    b.add_argument("--output", "-o", required=True, metavar="OUT", help="output directory (created; re-running on it resumes)")
-    b.add_argument("--workers", "-w", type=int, default=None, metavar="N",
-                   help="CPUs of the embedded local Ray, and tasks in flight on a cluster (default: all CPUs)")
-    b.add_argument("--ray-address", metavar="ADDR", help="run on an existing Ray cluster (e.g. 'auto' or 'ray://head:10001') instead of a local Ray")
-    b.add_argument("--text-field", metavar="NAME", help="override the recipe's input text field (default 'text')")
+    b.add_argument(
+        "recipe",
+        nargs="?",
+        metavar="RECIPE",
+        help="YAML recipe (default: the shipped recipes/ja_medical.yaml)",
+    )
+    b.add_argument(
+        "--input",
+        "-i",
+        nargs="+",
+        action="extend",
+        required=True,
+        metavar="PATH",
+        help="input files, directories (searched recursively) or quoted globs; JSONL (.jsonl, .gz, .zst), Parquet, .txt; repeatable",
+    )
+    b.add_argument(
+        "--output",
+        "-o",
+        required=True,
+        metavar="OUT",
+        help="output directory (created; re-running on it resumes)",
+    )
+    b.add_argument(
+        "--workers",
+        "-w",
+        type=int,
+        default=None,
+        metavar="N",
+        help="CPUs of the embedded local Ray, and tasks in flight on a cluster (default: all CPUs)",
+    )
+    b.add_argument(
+        "--ray-address",
+        metavar="ADDR",
+        help="run on an existing Ray cluster (e.g. 'auto' or 'ray://head:10001') instead of a local Ray",
+    )
+    b.add_argument(
+        "--text-field", metavar="NAME", help="override the recipe's input text field (default 'text')"
+    )
     b.add_argument("--id-field", metavar="NAME", help="override the recipe's input id field (default 'id')")
     b.add_argument("--no-progress", action="store_true", help="do not show progress bars")
-    b.add_argument("--json", action="store_true", help="print the manifest's counts as JSON instead of a summary")
+    b.add_argument(
+        "--json", action="store_true", help="print the manifest's counts as JSON instead of a summary"
+    )
 
-    s = sub.add_parser("steps", help="list the steps a recipe can use, with their parameters and defaults",
-                       description="List every registered recipe step with its documentation and parameters.",
-                       epilog="example:\n  jmedcorpus steps hiragana_ratio", formatter_class=argparse.RawDescriptionHelpFormatter)
+    s = sub.add_parser(
+        "steps",
+        help="list the steps a recipe can use, with their parameters and defaults",
+        description="List every registered recipe step with its documentation and parameters.",
+        epilog="example:\n  jmedcorpus steps hiragana_ratio",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     s.add_argument("name", nargs="?", help="show only this step")
     return parser
 
@@ -77,13 +113,28 @@ def _cmd_build(args) -> int:
         recipe.input.text_field = args.text_field
     if args.id_field:
         recipe.input.id_field = args.id_field
-    opts = BuildOptions(inputs=args.input, output=args.output, recipe=recipe, ray_address=args.ray_address,
-                        progress=not args.no_progress and sys.stderr.isatty())
+    opts = BuildOptions(
+        inputs=args.input,
+        output=args.output,
+        recipe=recipe,
+        ray_address=args.ray_address,
+        progress=not args.no_progress and sys.stderr.isatty(),
+    )
     if args.workers is not None:
         opts.workers = args.workers
     manifest = build(opts)
     if args.json:
-        print(json.dumps({"output": os.path.abspath(args.output), "counts": manifest["counts"], "steps": manifest["steps"]}, ensure_ascii=False, indent=2))
+        print(
+            json.dumps(
+                {
+                    "output": os.path.abspath(args.output),
+                    "counts": manifest["counts"],
+                    "steps": manifest["steps"],
+                },
+                ensure_ascii=False,
+                indent=2,
+            )
+        )
     else:
         print(_summary(manifest, args.output))
     return 0
@@ -94,8 +145,12 @@ def _summary(m: dict, out: str) -> str:
     lines = []
     if m.get("up_to_date"):
         lines.append(f"{out}: up to date (same recipe and inputs as the existing build); nothing to do")
-    lines.append(f"records in {c['records_in']:,}  kept {c['kept']:,}  removed {c['removed']:,}  quarantined {c['quarantined']:,}")
-    lines.append(f"kept {c['kept_chars']:,} characters, {c['kept_mecab_tokens']:,} MeCab tokens in {len(m['shards'])} shard(s) under {out}/data")
+    lines.append(
+        f"records in {c['records_in']:,}  kept {c['kept']:,}  removed {c['removed']:,}  quarantined {c['quarantined']:,}"
+    )
+    lines.append(
+        f"kept {c['kept_chars']:,} characters, {c['kept_mecab_tokens']:,} MeCab tokens in {len(m['shards'])} shard(s) under {out}/data"
+    )
     lines.append(f"{'step':<24}{'in':>10}{'out':>10}  top reasons")
     for s in m["steps"]:
         reasons = ", ".join(f"{k} {v:,}" for k, v in list(s["reasons"].items())[:3])

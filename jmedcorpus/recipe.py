@@ -87,7 +87,9 @@ def load_recipe(path: str | None = None) -> Recipe:
     """Load and validate a recipe file (the shipped ``ja_medical`` recipe when ``path`` is None)."""
     path = path or default_recipe_path()
     if not os.path.isfile(path):
-        raise RecipeError(f"recipe {path}: no such file; give a path to a YAML recipe or omit it for the default")
+        raise RecipeError(
+            f"recipe {path}: no such file; give a path to a YAML recipe or omit it for the default"
+        )
     try:
         with open(path, encoding="utf-8") as f:
             data = yaml.safe_load(f)
@@ -133,14 +135,18 @@ def recipe_from_dict(data, source: str = "<memory>") -> Recipe:
             fail(f"{where}: expected a mapping with 'use: STEP_NAME'")
         use = item["use"]
         if use not in classes:
-            fail(f"{where}.use: unknown step {use!r}{_suggest(use, classes)}; known steps: {', '.join(sorted(classes))}")
+            fail(
+                f"{where}.use: unknown step {use!r}{_suggest(use, classes)}; known steps: {', '.join(sorted(classes))}"
+            )
         params = {k: v for k, v in item.items() if k != "use"}
         cls = classes[use]
         _check_params(cls, params, f"{where} ({use})", fail)
         if getattr(cls, "is_global", False):
             seen_global = seen_global or use
         elif seen_global:
-            fail(f"{where} ({use}): per-document steps must come before global steps such as {seen_global}; move it up")
+            fail(
+                f"{where} ({use}): per-document steps must come before global steps such as {seen_global}; move it up"
+            )
         try:
             cls(**params)
         except (ValueError, TypeError) as e:
@@ -175,7 +181,11 @@ def _settings(cls, data, section: str, fail):
 
 def _params(cls) -> dict[str, inspect.Parameter]:
     sig = inspect.signature(cls.__init__)
-    return {n: p for n, p in sig.parameters.items() if n not in ("self", "exclusion_writer") and p.kind in (p.KEYWORD_ONLY, p.POSITIONAL_OR_KEYWORD)}
+    return {
+        n: p
+        for n, p in sig.parameters.items()
+        if n not in ("self", "exclusion_writer") and p.kind in (p.KEYWORD_ONLY, p.POSITIONAL_OR_KEYWORD)
+    }
 
 
 def _defaults(cls) -> dict:

@@ -7,7 +7,8 @@ is registered under a new name (``..._v2``) so old recipes keep meaning what the
 
 from __future__ import annotations
 
-from typing import Callable, TypeVar
+from collections.abc import Callable
+from typing import TypeVar
 
 T = TypeVar("T", bound=type)
 

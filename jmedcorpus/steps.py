@@ -10,8 +10,8 @@ Step conventions (every registered step follows them):
   ``(False, REASON)`` with a reason constant from :mod:`jmedcorpus.constants`.
 """
 
-import jmedcorpus.dedup.exact  # noqa: F401
-import jmedcorpus.filters.language  # noqa: F401
-import jmedcorpus.filters.quality  # noqa: F401
-import jmedcorpus.text.normalize  # noqa: F401
+import jmedcorpus.dedup.exact
+import jmedcorpus.filters.language
+import jmedcorpus.filters.quality
+import jmedcorpus.text.normalize
 import jmedcorpus.text.tokenize_step  # noqa: F401

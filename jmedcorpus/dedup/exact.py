@@ -13,6 +13,8 @@ written to ``removed/exact_dedup/`` with ``duplicate_of`` set to the kept docume
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 import hashlib
 
 import numpy as np
@@ -78,7 +80,7 @@ class ExactDedup(PipelineStep):
     name = "exact dedup"
     type = "🫂 - DEDUP"
     is_global = True
-    signal_fields: dict[str, str] = {}
+    signal_fields: ClassVar[dict[str, str]] = {}
     reason = DEDUP_EXACT_DUPLICATE
 
     def __init__(self) -> None:

@@ -7,7 +7,7 @@ real text: 2000/2000 Japanese case reports labelled ``ja``, 1000/1000 PubMed abs
 Japanese papers carry English titles and abstracts. By default the decision is per document
 (the Japanese body dominates the prediction). ``mode: paragraph`` classifies each line of at least
 ``min_paragraph_chars`` characters instead, keeps the document when the allowed languages hold at
-least ``min_allowed_fraction`` of the classified characters, and with
+least ``min_allowed_fraction`` of the classified text, and with
 ``drop_other_paragraphs: true`` also removes the other-language lines from the text (an English
 abstract inside a Japanese paper).
 """
@@ -19,7 +19,13 @@ import os
 
 from datatrove.pipeline.filters.base_filter import BaseFilter
 
-from jmedcorpus.constants import LANG_LOW_SCORE, LANG_NOT_ALLOWED, LANG_TOO_LITTLE_JAPANESE, META_LANGUAGE, META_LANGUAGE_SCORE
+from jmedcorpus.constants import (
+    LANG_LOW_SCORE,
+    LANG_NOT_ALLOWED,
+    LANG_TOO_LITTLE_JAPANESE,
+    META_LANGUAGE,
+    META_LANGUAGE_SCORE,
+)
 from jmedcorpus.registry import register_step
 
 MODES = ("document", "paragraph")
@@ -35,7 +41,7 @@ def model_path() -> str:
     return path
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def get_model():
     """The process's one fastText model."""
     import fasttext
@@ -73,8 +79,9 @@ class LanguageFilter(BaseFilter):
         mode: ``document`` (default) or ``paragraph``.
         min_paragraph_chars: lines shorter than this are not classified in paragraph mode
             (default 20: fastText is unreliable on a few characters).
-        min_allowed_fraction: paragraph mode: share of classified characters that must be in an
-            allowed language (default 0.5).
+        min_allowed_fraction: paragraph mode: share of the classified text that must be in an
+            allowed language (default 0.5), measured in UTF-8 bytes so that a kanji weighs about
+            as much as three Latin letters (roughly their information content).
         drop_other_paragraphs: paragraph mode: remove lines classified as another language with
             score >= ``min_score`` (default false).
     """
@@ -131,9 +138,10 @@ class LanguageFilter(BaseFilter):
                 kept_lines.append(line)
                 continue
             lang, score = predict(line)
-            total += len(line)
+            size = len(line.encode("utf-8", "surrogatepass"))
+            total += size
             if lang in self.languages:
-                allowed += len(line)
+                allowed += size
             elif self.drop_other_paragraphs and score >= self.min_score:
                 removed += len(line)
                 continue

@@ -91,7 +91,7 @@ def _parquet_row_groups(path: str) -> int:
 
     try:
         return max(1, pq.ParquetFile(path).num_row_groups)
-    except Exception:  # an unreadable file becomes one unit whose reader quarantines it
+    except Exception:  # noqa: BLE001 - an unreadable file becomes one unit whose reader quarantines it
         return 1
 
 

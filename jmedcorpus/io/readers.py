@@ -14,8 +14,8 @@ from __future__ import annotations
 import gzip
 import io
 import json
+from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Iterator
 
 from datatrove.data import Document
 
@@ -88,7 +88,9 @@ class UnitReader:
         if path.endswith(".zst"):
             import zstandard
 
-            return io.BufferedReader(zstandard.ZstdDecompressor().stream_reader(open(path, "rb"), closefd=True))
+            return io.BufferedReader(
+                zstandard.ZstdDecompressor().stream_reader(open(path, "rb"), closefd=True)
+            )
         return open(path, "rb")
 
     def _jsonl(self):
@@ -113,7 +115,9 @@ class UnitReader:
                     offset, pos = pos, pos + len(raw)
                     yield from self._jsonl_line(raw, offset)
             except (OSError, EOFError, ValueError) as e:  # corrupt compressed stream: keep what was read
-                yield Quarantined(unit.display, C.QUARANTINE_UNREADABLE_FILE, type(e).__name__, self.lines + 1, pos)
+                yield Quarantined(
+                    unit.display, C.QUARANTINE_UNREADABLE_FILE, type(e).__name__, self.lines + 1, pos
+                )
             if not any_line and unit.start == 0:
                 yield Quarantined(unit.display, C.QUARANTINE_EMPTY_FILE, "file has no lines", offset=0)
 
@@ -124,12 +128,16 @@ class UnitReader:
         try:
             decoded = raw.decode("utf-8")
         except UnicodeDecodeError as e:
-            yield Quarantined(unit.display, C.QUARANTINE_INVALID_UTF8, f"byte {e.start}: {e.reason}", line, offset, raw)
+            yield Quarantined(
+                unit.display, C.QUARANTINE_INVALID_UTF8, f"byte {e.start}: {e.reason}", line, offset, raw
+            )
             return
         try:
             record = json.loads(decoded)
         except json.JSONDecodeError as e:
-            yield Quarantined(unit.display, C.QUARANTINE_INVALID_JSON, f"{e.msg} at column {e.colno}", line, offset, raw)
+            yield Quarantined(
+                unit.display, C.QUARANTINE_INVALID_JSON, f"{e.msg} at column {e.colno}", line, offset, raw
+            )
             return
         yield self._document(record, unit.display, f"{unit.display}:{offset}", line, offset, raw)
 
@@ -147,7 +155,7 @@ class UnitReader:
             names = set(pf.schema_arrow.names)
             columns = [c for c in (cfg.text_field, cfg.id_field, cfg.source_field) if c in names]
             table = pf.read_row_group(unit.start, columns=columns)
-        except Exception as e:  # not Parquet, truncated, unreadable
+        except Exception as e:  # noqa: BLE001 - not Parquet, truncated, unreadable
             yield Quarantined(unit.display, C.QUARANTINE_UNREADABLE_FILE, type(e).__name__)
             return
         for i, record in enumerate(table.to_pylist()):
@@ -185,5 +193,9 @@ def _decode_lines(data: bytes, display: str, bad: list[Quarantined]):
             yield raw.decode("utf-8")
         except UnicodeDecodeError as e:
             yield "\n" if raw.endswith(b"\n") else ""
-            bad.append(Quarantined(display, C.QUARANTINE_INVALID_UTF8, f"byte {e.start}: {e.reason}", lineno, offset, raw))
+            bad.append(
+                Quarantined(
+                    display, C.QUARANTINE_INVALID_UTF8, f"byte {e.start}: {e.reason}", lineno, offset, raw
+                )
+            )
         offset += len(raw)

@@ -36,6 +36,7 @@ from jmedcorpus.pipelines.unit import RESULT_FILE, process_unit, step_names
 from jmedcorpus.recipe import Recipe
 
 MANIFEST = "manifest.json"
+OWNER_MARKER = ".jmedcorpus"  # written first into every output directory this tool creates
 BUCKET_INPUT_BYTES = 64 << 20  # one dedup hash bucket per 64 MB of input
 
 
@@ -51,7 +52,9 @@ class BuildOptions:
     workers: int = field(default_factory=lambda: os.cpu_count() or 1)
     ray_address: str | None = None
     progress: bool = True
-    fault: dict | None = None  # test hook: {"unit": index, "kind": "raise"|"crash"|"crash_once", "marker": path}
+    fault: dict | None = (
+        None  # test hook: {"unit": index, "kind": "raise"|"crash"|"crash_once", "marker": path}
+    )
 
 
 def _fingerprint(*parts) -> str:
@@ -67,10 +70,10 @@ def _unit_dir(work: str, unit: WorkUnit, recipe_fp: str, n_buckets: int) -> str:
 def _check_output_dir(out: str) -> None:
     if os.path.isfile(out):
         raise UserError(f"--output {out} is a file; give a directory (it is created if missing)")
-    if os.path.isdir(out) and os.listdir(out):
-        ours = {MANIFEST, ".work", "data", "removed", "quarantine", "stats", "README.md"}
-        if not (set(os.listdir(out)) <= ours and ({MANIFEST, ".work"} & set(os.listdir(out)))):
-            raise UserError(f"--output {out} is not empty and not a jmedcorpus output; choose a new or empty directory")
+    if os.path.isdir(out) and os.listdir(out) and not os.path.exists(os.path.join(out, OWNER_MARKER)):
+        raise UserError(
+            f"--output {out} is not empty and not a jmedcorpus output; choose a new or empty directory"
+        )
 
 
 def _run_unit(unit, recipe, unit_dir, n_buckets, fault):
@@ -95,7 +98,9 @@ def _inject_fault(fault: dict) -> None:
 
 
 def _summary(stage: str, failures: list[TaskFailure], total: int) -> str:
-    lines = [f"build failed: {len(failures)} of {total} {stage} task(s) failed; completed work is kept, re-run the same command to retry"]
+    lines = [
+        f"build failed: {len(failures)} of {total} {stage} task(s) failed; completed work is kept, re-run the same command to retry"
+    ]
     lines += [f"  {f.label}: {f.error}" for f in sorted(failures, key=lambda f: f.label)]
     return "\n".join(lines)
 
@@ -108,7 +113,9 @@ def build(opts: BuildOptions) -> dict:
         raise UserError(f"--workers must be >= 1, got {opts.workers}")
     _check_output_dir(out)
     units = plan_units(opts.inputs, chunk_bytes=max(1, int(recipe.input.chunk_mb * (1 << 20))))
-    total_bytes = sum(os.path.getsize(p) for p in {u.path for u in units} | {p for u in units for p, _ in u.files})
+    total_bytes = sum(
+        os.path.getsize(p) for p in {u.path for u in units} | {p for u in units for p, _ in u.files}
+    )
     n_buckets = max(1, min(256, total_bytes // BUCKET_INPUT_BYTES + 1))
     resolved = recipe.to_dict()
     recipe_fp = _fingerprint(resolved, __version__)
@@ -123,6 +130,8 @@ def build(opts: BuildOptions) -> dict:
             previous["up_to_date"] = True
             return previous
     os.makedirs(work, exist_ok=True)
+    with open(os.path.join(out, OWNER_MARKER), "w", encoding="utf-8") as f:
+        f.write("written by jmedcorpus build; its presence lets a re-run reuse this directory\n")
     remove_temporaries(out)
     by_key = {u.key: u for u in units}
     names = step_names(recipe)
@@ -133,17 +142,32 @@ def build(opts: BuildOptions) -> dict:
         calls = [(u.key, (u, recipe, unit_dirs[u.key], n_buckets, opts.fault)) for u in units]
         results, failures = run_tasks(_run_unit, calls, limit=limit, desc="process", progress=opts.progress)
         if failures:
-            raise BuildFailed(_summary("process", [TaskFailure(f"{f.label} ({by_key[f.label].describe()})", f.error) for f in failures], len(units)))
+            raise BuildFailed(
+                _summary(
+                    "process",
+                    [TaskFailure(f"{f.label} ({by_key[f.label].describe()})", f.error) for f in failures],
+                    len(units),
+                )
+            )
         t_process = time.time()
 
         dups_dir = os.path.join(work, f"dups-{build_fp}")
         dedup_counts: Counter = Counter()
         if global_steps:
             dedup_calls = [
-                (f"bucket-{b:04d}", (b, [(u.index, unit_dirs[u.key]) for u in units if b in results[u.key]["buckets"]], dups_dir))
+                (
+                    f"bucket-{b:04d}",
+                    (
+                        b,
+                        [(u.index, unit_dirs[u.key]) for u in units if b in results[u.key]["buckets"]],
+                        dups_dir,
+                    ),
+                )
                 for b in range(n_buckets)
             ]
-            bucket_results, failures = run_tasks(publish.dedup_bucket, dedup_calls, limit=limit, desc="dedup", progress=opts.progress)
+            bucket_results, failures = run_tasks(
+                publish.dedup_bucket, dedup_calls, limit=limit, desc="dedup", progress=opts.progress
+            )
             if failures:
                 raise BuildFailed(_summary("dedup", failures, len(dedup_calls)))
             for per_unit in bucket_results.values():
@@ -154,15 +178,30 @@ def build(opts: BuildOptions) -> dict:
             os.remove(manifest_path)  # the output is incomplete until the new manifest is written
         line_offsets = publish.line_offsets(units, results)
         finalize_calls = [
-            (u.key, (u, unit_dirs[u.key], out, dups_dir if global_steps else None, global_steps[0] if global_steps else None, line_offsets[u.key], recipe.output.compression))
+            (
+                u.key,
+                (
+                    u,
+                    unit_dirs[u.key],
+                    out,
+                    dups_dir if global_steps else None,
+                    global_steps[0] if global_steps else None,
+                    line_offsets[u.key],
+                    recipe.output.compression,
+                ),
+            )
             for u in units
         ]
-        finalized, failures = run_tasks(publish.finalize_unit, finalize_calls, limit=limit, desc="publish removed", progress=opts.progress)
+        finalized, failures = run_tasks(
+            publish.finalize_unit, finalize_calls, limit=limit, desc="publish removed", progress=opts.progress
+        )
         if failures:
             raise BuildFailed(_summary("publish", failures, len(units)))
         shard_plan = publish.plan_shards(units, results, dedup_counts, unit_dirs, recipe.output.shard_mb)
         shard_calls = [(s["file"], (s, out, recipe.output.compression)) for s in shard_plan]
-        shards, failures = run_tasks(publish.write_shard, shard_calls, limit=limit, desc="write shards", progress=opts.progress)
+        shards, failures = run_tasks(
+            publish.write_shard, shard_calls, limit=limit, desc="write shards", progress=opts.progress
+        )
         if failures:
             raise BuildFailed(_summary("shard", failures, len(shard_plan)))
 
@@ -170,7 +209,19 @@ def build(opts: BuildOptions) -> dict:
     for files in finalized.values():
         produced.update(os.path.join(out, f) for f in files)
     publish.remove_stale(out, produced)
-    manifest = _manifest(opts, recipe, resolved, units, results, dedup_counts, global_steps, shards, shard_plan, build_fp, names)
+    manifest = _manifest(
+        opts,
+        recipe,
+        resolved,
+        units,
+        results,
+        dedup_counts,
+        global_steps,
+        shards,
+        shard_plan,
+        build_fp,
+        names,
+    )
     manifest["timing_seconds"] = {
         "process": round(t_process - started, 3),
         "dedup": round(t_dedup - t_process, 3),
@@ -182,7 +233,9 @@ def build(opts: BuildOptions) -> dict:
     return manifest
 
 
-def _manifest(opts, recipe, resolved, units, results, dedup_counts, global_steps, shards, shard_plan, build_fp, names) -> dict:
+def _manifest(
+    opts, recipe, resolved, units, results, dedup_counts, global_steps, shards, shard_plan, build_fp, names
+) -> dict:
     from jmedcorpus.versions import versions
 
     steps = []
@@ -191,7 +244,16 @@ def _manifest(opts, recipe, resolved, units, results, dedup_counts, global_steps
             n_in = sum(r["kept"] for r in results.values())
             n_removed = sum(dedup_counts.values())
             reasons = {"dedup_exact_duplicate": n_removed} if n_removed else {}
-            steps.append({"name": name, "use": spec.use, "in": n_in, "out": n_in - n_removed, "removed": n_removed, "reasons": reasons})
+            steps.append(
+                {
+                    "name": name,
+                    "use": spec.use,
+                    "in": n_in,
+                    "out": n_in - n_removed,
+                    "removed": n_removed,
+                    "reasons": reasons,
+                }
+            )
             continue
         c = {"in": 0, "out": 0, "errors": 0, "reasons": Counter()}
         for r in results.values():
@@ -200,8 +262,17 @@ def _manifest(opts, recipe, resolved, units, results, dedup_counts, global_steps
             c["out"] += s["out"]
             c["errors"] += s.get("errors", 0)
             c["reasons"].update(s["reasons"])
-        steps.append({"name": name, "use": spec.use, "in": c["in"], "out": c["out"], "removed": sum(c["reasons"].values()),
-                      "quarantined_step_errors": c["errors"], "reasons": dict(c["reasons"].most_common())})
+        steps.append(
+            {
+                "name": name,
+                "use": spec.use,
+                "in": c["in"],
+                "out": c["out"],
+                "removed": sum(c["reasons"].values()),
+                "quarantined_step_errors": c["errors"],
+                "reasons": dict(c["reasons"].most_common()),
+            }
+        )
     quarantined = Counter()
     for r in results.values():
         quarantined.update(r["quarantined"])
@@ -221,7 +292,9 @@ def _manifest(opts, recipe, resolved, units, results, dedup_counts, global_steps
         "kept_mecab_tokens": sum(s["mecab_tokens"] for s in shards.values()),
     }
     if records_in != kept + removed + counts["quarantined"]:
-        raise BuildFailed(f"build failed: accounting mismatch: {records_in} records in != {kept} kept + {removed} removed + {counts['quarantined']} quarantined")
+        raise BuildFailed(
+            f"build failed: accounting mismatch: {records_in} records in != {kept} kept + {removed} removed + {counts['quarantined']} quarantined"
+        )
     inputs = {}
     for u in units:
         for path in [u.path] + [p for p, _ in u.files]:
@@ -241,5 +314,8 @@ def _manifest(opts, recipe, resolved, units, results, dedup_counts, global_steps
         "ray_address": opts.ray_address,
         "counts": counts,
         "steps": steps,
-        "shards": [{"file": s["file"], "rows": shards[s["file"]]["rows"], "bytes": shards[s["file"]]["bytes"]} for s in shard_plan],
+        "shards": [
+            {"file": s["file"], "rows": shards[s["file"]]["rows"], "bytes": shards[s["file"]]["bytes"]}
+            for s in shard_plan
+        ],
     }

@@ -10,8 +10,8 @@ import math
 import os
 
 import numpy as np
-import pyarrow.compute  # noqa: F401  (pa.compute)
 import pyarrow as pa
+import pyarrow.compute
 import pyarrow.parquet as pq
 
 from jmedcorpus.constants import DEDUP_EXACT_DUPLICATE, META_MECAB_TOKENS
@@ -29,7 +29,11 @@ def dedup_bucket(bucket: int, unit_dirs: list[tuple[int, str]], dups_dir: str) -
         tables.append((index, pq.read_table(os.path.join(unit_dir, f"hashes-b{bucket:04d}.parquet"))))
     dups = find_duplicates(tables)
     rows = [{"unit": u, "row": r, "kept_id": k} for u, r, k in dups]
-    atomic_write_table(pa.Table.from_pylist(rows, schema=DUPS_SCHEMA), os.path.join(dups_dir, f"dups-b{bucket:04d}.parquet"), "none")
+    atomic_write_table(
+        pa.Table.from_pylist(rows, schema=DUPS_SCHEMA),
+        os.path.join(dups_dir, f"dups-b{bucket:04d}.parquet"),
+        "none",
+    )
     counts: dict[int, int] = {}
     for u, _, _ in dups:
         counts[u] = counts.get(u, 0) + 1
@@ -66,7 +70,15 @@ def _publish_file(src: str, dst: str) -> None:
     os.replace(tmp, dst)
 
 
-def finalize_unit(unit: WorkUnit, unit_dir: str, out: str, dups_dir: str | None, dedup_step: str | None, line_offset: int, compression: str) -> list[str]:
+def finalize_unit(
+    unit: WorkUnit,
+    unit_dir: str,
+    out: str,
+    dups_dir: str | None,
+    dedup_step: str | None,
+    line_offset: int,
+    compression: str,
+) -> list[str]:
     """Publish one unit's removed and quarantined records; returns their paths relative to ``out``.
 
     Also writes ``dup_rows.npy`` (rows of ``kept.parquet`` removed as duplicates) for the shard
@@ -92,7 +104,9 @@ def finalize_unit(unit: WorkUnit, unit_dir: str, out: str, dups_dir: str | None,
     rows = dups.column("row").to_numpy().astype(np.int64)
     np.save(os.path.join(unit_dir, "dup_rows.npy"), rows)
     if len(rows):
-        kept = pq.read_table(os.path.join(unit_dir, "kept.parquet"), columns=["id", "text", "source"]).take(pa.array(rows))
+        kept = pq.read_table(os.path.join(unit_dir, "kept.parquet"), columns=["id", "text", "source"]).take(
+            pa.array(rows)
+        )
         signals = [json.dumps({}, ensure_ascii=False)] * len(rows)
         removed = pa.table(
             {
@@ -113,7 +127,9 @@ def finalize_unit(unit: WorkUnit, unit_dir: str, out: str, dups_dir: str | None,
     return written
 
 
-def plan_shards(units: list[WorkUnit], results: dict, dedup_counts: dict, unit_dirs: dict, shard_mb: float) -> list[dict]:
+def plan_shards(
+    units: list[WorkUnit], results: dict, dedup_counts: dict, unit_dirs: dict, shard_mb: float
+) -> list[dict]:
     """Cut the kept documents, in input order, into shards of about ``shard_mb`` of text.
 
     Depends only on counts, never on the number of workers: the same input gives the same shards.

@@ -21,7 +21,13 @@ from datatrove.pipeline.filters.base_filter import BaseFilter
 
 from jmedcorpus import constants as C
 from jmedcorpus.dedup.exact import HASH_SCHEMA, text_hash
-from jmedcorpus.io.parquet import QUARANTINE_SCHEMA, REMOVED_SCHEMA, atomic_write_json, atomic_write_table, kept_schema
+from jmedcorpus.io.parquet import (
+    QUARANTINE_SCHEMA,
+    REMOVED_SCHEMA,
+    atomic_write_json,
+    atomic_write_table,
+    kept_schema,
+)
 from jmedcorpus.io.plan import WorkUnit
 from jmedcorpus.io.readers import Quarantined, ReaderConfig, UnitReader
 from jmedcorpus.recipe import Recipe
@@ -62,7 +68,14 @@ def signal_fields(steps) -> dict[str, str]:
 
 
 def _quarantine_row(q: Quarantined) -> dict:
-    return {"file": q.file, "line": q.line, "offset": q.offset, "error": q.error, "detail": q.detail, "raw": q.raw}
+    return {
+        "file": q.file,
+        "line": q.line,
+        "offset": q.offset,
+        "error": q.error,
+        "detail": q.detail,
+        "raw": q.raw,
+    }
 
 
 def process_unit(unit: WorkUnit, recipe: Recipe, unit_dir: str, n_buckets: int) -> dict:
@@ -80,7 +93,9 @@ def process_unit(unit: WorkUnit, recipe: Recipe, unit_dir: str, n_buckets: int) 
     removed: dict[str, list[dict]] = {n: [] for n, _ in local}
     quarantine: list[dict] = []
     buckets: dict[int, list[dict]] = {}
-    reader = UnitReader(unit, ReaderConfig(recipe.input.text_field, recipe.input.id_field, recipe.input.source_field))
+    reader = UnitReader(
+        unit, ReaderConfig(recipe.input.text_field, recipe.input.id_field, recipe.input.source_field)
+    )
     documents_read = chars_in = 0
 
     for item in reader:
@@ -96,9 +111,19 @@ def process_unit(unit: WorkUnit, recipe: Recipe, unit_dir: str, n_buckets: int) 
             try:
                 out = list(step.run(iter([doc]), unit.index, 1))
             except Exception as e:  # noqa: BLE001 - fail closed: quarantine the document, keep the run
-                raw = json.dumps({"id": item.id, "text": original, "source": item.metadata.get(C.META_SOURCE)}, ensure_ascii=False)
+                raw = json.dumps(
+                    {"id": item.id, "text": original, "source": item.metadata.get(C.META_SOURCE)},
+                    ensure_ascii=False,
+                )
                 quarantine.append(
-                    _quarantine_row(Quarantined(unit.display, C.QUARANTINE_STEP_ERROR, f"{name}: {type(e).__name__}", raw=raw.encode("utf-8", "surrogatepass")))
+                    _quarantine_row(
+                        Quarantined(
+                            unit.display,
+                            C.QUARANTINE_STEP_ERROR,
+                            f"{name}: {type(e).__name__}",
+                            raw=raw.encode("utf-8", "surrogatepass"),
+                        )
+                    )
                 )
                 counts[name]["errors"] = counts[name].get("errors", 0) + 1
                 doc = None
@@ -119,14 +144,26 @@ def process_unit(unit: WorkUnit, recipe: Recipe, unit_dir: str, n_buckets: int) 
         buckets.setdefault(h1 % n_buckets, []).append({"h1": h1, "h2": h2, "row": row, "id": doc.id})
 
     os.makedirs(unit_dir, exist_ok=True)
-    atomic_write_table(pa.Table.from_pylist(kept, schema=kept_schema(fields)), os.path.join(unit_dir, "kept.parquet"))
+    atomic_write_table(
+        pa.Table.from_pylist(kept, schema=kept_schema(fields)), os.path.join(unit_dir, "kept.parquet")
+    )
     for name, rows in removed.items():
         if rows:
-            atomic_write_table(pa.Table.from_pylist(rows, schema=REMOVED_SCHEMA), os.path.join(unit_dir, f"removed-{name}.parquet"))
+            atomic_write_table(
+                pa.Table.from_pylist(rows, schema=REMOVED_SCHEMA),
+                os.path.join(unit_dir, f"removed-{name}.parquet"),
+            )
     if quarantine:
-        atomic_write_table(pa.Table.from_pylist(quarantine, schema=QUARANTINE_SCHEMA), os.path.join(unit_dir, "quarantine.parquet"))
+        atomic_write_table(
+            pa.Table.from_pylist(quarantine, schema=QUARANTINE_SCHEMA),
+            os.path.join(unit_dir, "quarantine.parquet"),
+        )
     for b, rows in buckets.items():
-        atomic_write_table(pa.Table.from_pylist(rows, schema=HASH_SCHEMA), os.path.join(unit_dir, f"hashes-b{b:04d}.parquet"), "none")
+        atomic_write_table(
+            pa.Table.from_pylist(rows, schema=HASH_SCHEMA),
+            os.path.join(unit_dir, f"hashes-b{b:04d}.parquet"),
+            "none",
+        )
 
     result = {
         "unit": unit.index,

@@ -19,7 +19,9 @@ HIRAGANA = re.compile(r"[\u3041-\u309F]")
 # katakana block + phonetic extensions; the prolonged sound mark ー (U+30FC) is inside
 KATAKANA = re.compile(r"[\u30A0-\u30FF\u31F0-\u31FF]")
 KANJI = re.compile(r"[\u3400-\u4DBF\u4E00-\u9FFF\uF900-\uFAFF\u3005\u3006\u3007]")
-JAPANESE = re.compile(r"[\u3041-\u309F\u30A0-\u30FF\u31F0-\u31FF\u3400-\u4DBF\u4E00-\u9FFF\uF900-\uFAFF\u3005-\u3007]")
+JAPANESE = re.compile(
+    r"[\u3041-\u309F\u30A0-\u30FF\u31F0-\u31FF\u3400-\u4DBF\u4E00-\u9FFF\uF900-\uFAFF\u3005-\u3007]"
+)
 ASCII_LETTER = re.compile(r"[A-Za-z]")
 DIGIT = re.compile(r"[0-9０-９]")
 WHITESPACE = re.compile(r"\s")

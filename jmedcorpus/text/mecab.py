@@ -30,7 +30,7 @@ DEFAULT_CHUNK_CHARS = 4096
 _LAST: tuple[str, list[str]] | None = None
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def get_tagger():
     """The process's one fugashi Tagger (wakati output, unidic-lite dictionary)."""
     import fugashi
@@ -114,7 +114,7 @@ class MecabWordTokenizer(WordTokenizer):
         return type(other) is type(self) and other.max_chunk_chars == self.max_chunk_chars
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def get_tokenizer(max_chunk_chars: int = DEFAULT_CHUNK_CHARS) -> MecabWordTokenizer:
     """The process's shared tokenizer: steps that use it share its last-document token cache."""
     return MecabWordTokenizer(max_chunk_chars)

@@ -36,6 +36,8 @@ roughly how many characters the step changed or removed (0 for already-clean tex
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 import re
 import unicodedata
 
@@ -54,13 +56,36 @@ def _build_table() -> dict[int, str]:
     for cp in list(range(0x2160, 0x2180)):  # Roman numerals Ⅰ..ⅿ
         table[cp] = unicodedata.normalize("NFKC", chr(cp))
     units = {
-        "㎎": "mg", "㎏": "kg", "㎍": "μg", "㎖": "mL", "㎗": "dL", "㎘": "kL", "ℓ": "L", "㎕": "μL",
-        "㎝": "cm", "㎜": "mm", "㎞": "km", "㎠": "cm2", "㎡": "m2", "㎥": "m3", "㏄": "cc",
-        "㎐": "Hz", "㎑": "kHz", "㎒": "MHz", "㎉": "kcal", "㎈": "cal", "㎳": "ms", "㏖": "mol",
-        "℃": "°C", "℉": "°F", "µ": "μ", "№": "No.", "℡": "TEL",
+        "㎎": "mg",
+        "㎏": "kg",
+        "㎍": "μg",
+        "㎖": "mL",
+        "㎗": "dL",
+        "㎘": "kL",
+        "ℓ": "L",
+        "㎕": "μL",
+        "㎝": "cm",
+        "㎜": "mm",
+        "㎞": "km",
+        "㎠": "cm2",
+        "㎡": "m2",
+        "㎥": "m3",
+        "㏄": "cc",
+        "㎐": "Hz",
+        "㎑": "kHz",
+        "㎒": "MHz",
+        "㎉": "kcal",
+        "㎈": "cal",
+        "㎳": "ms",
+        "㏖": "mol",
+        "℃": "°C",
+        "℉": "°F",
+        "µ": "μ",
+        "№": "No.",
+        "℡": "TEL",
     }
     table.update({ord(k): v for k, v in units.items()})
-    for cp in list(range(0x00, 0x20)) + list(range(0x7F, 0xA0)):  # C0 and C1 controls
+    for cp in list(range(0x20)) + list(range(0x7F, 0xA0)):  # C0 and C1 controls
         if chr(cp) not in "\t\n\r":
             table[cp] = ""
     table[0xFEFF] = ""  # BOM / zero-width no-break space
@@ -104,7 +129,7 @@ class JapaneseTextNormalizer(BaseFormatter):
     """
 
     name = "normalize"
-    signal_fields = {"normalize_changed_chars": "int64"}
+    signal_fields: ClassVar[dict[str, str]] = {"normalize_changed_chars": "int64"}
 
     def __init__(self) -> None:
         super().__init__()

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 
-_SENTENCE = re.compile(r".*?(?:[。！？!?]+[」』）)\]]*|[．.](?![0-9０-９])[」』）)\]]*|\n|$)", re.S)
+_SENTENCE = re.compile(r".*?(?:[。！？!?]+[」』）)\]]*|[．.](?![0-9０-９])[」』）)\]]*|\n|$)", re.DOTALL)
 
 
 def sentence_spans(text: str) -> list[tuple[int, int]]:

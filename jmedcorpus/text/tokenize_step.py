@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from datatrove.pipeline.base import PipelineStep
 
 from jmedcorpus.constants import META_CHARS, META_MECAB_TOKENS
@@ -26,7 +28,7 @@ class MecabTokenCounter(PipelineStep):
 
     name = "mecab"
     type = "🔢 - TOKENIZE"
-    signal_fields = {META_CHARS: "int64", META_MECAB_TOKENS: "int64"}
+    signal_fields: ClassVar[dict[str, str]] = {META_CHARS: "int64", META_MECAB_TOKENS: "int64"}
 
     def __init__(self, *, max_chunk_chars: int = DEFAULT_CHUNK_CHARS) -> None:
         super().__init__()

@@ -8,9 +8,8 @@ PR (partial response) or 広告 in a question are not phrases. Calibrated with
 ``bench/calibrate_quality.py``: real case reports and exam questions score 0.
 """
 
-from __future__ import annotations
-
 import re
+from typing import ClassVar
 
 from datatrove.data import Document
 from datatrove.pipeline.filters.base_filter import BaseFilter
@@ -20,9 +19,12 @@ from jmedcorpus.registry import register_step
 from jmedcorpus.text.charclass import WHITESPACE, non_space_len
 
 META_MARKUP_DEBRIS_RATIO = "markup_debris_ratio"
+URL_CHARS = 10
 
 # an HTML/XML tag (<br>, </div>, <a href=...>) or entity; "p<0.05" and 〈MMSE〉 are not tags
-_MARKUP = re.compile(r"</?[A-Za-z][A-Za-z0-9:-]*(?:\s[^<>\n]{0,500})?/?>|&(?:[a-zA-Z]{2,8}|#[0-9]{2,6}|#x[0-9a-fA-F]{2,6});")
+_MARKUP = re.compile(
+    r"</?[A-Za-z][A-Za-z0-9:-]*(?:\s[^<>\n]{0,500})?/?>|&(?:[a-zA-Z]{2,8}|#[0-9]{2,6}|#x[0-9a-fA-F]{2,6});"
+)
 _URL = re.compile(r"(?:https?://|www\.)[!-~]+")
 _NAV = re.compile(
     r"ログイン|ログアウト|会員登録|新規登録|トップページ|トップへ戻る|ホームへ戻る|^ホーム\s*[>＞»›]|次の記事|前の記事"
@@ -36,26 +38,26 @@ _NAV = re.compile(
 def markup_debris_ratio(text: str, max_nav_line_chars: int = 40) -> float:
     """Share of non-space characters that are markup, URLs or navigation lines.
 
-    A navigation line is a line of at most ``max_nav_line_chars`` non-space characters that
-    contains a navigation phrase; all its characters count.
+    A URL counts as ``URL_CHARS`` characters however long it is (a reference link in a short
+    report is not debris; a list of links is). A navigation line is a line of at most
+    ``max_nav_line_chars`` non-space characters that contains a navigation phrase; all its
+    characters count.
 
-    >>> markup_debris_ratio("ホーム > 病気の話\\n胸部CTで右肺上葉に結節影を認めた。")
+    >>> markup_debris_ratio("有料老人ホーム入所中。胸部CTで右肺上葉に結節影を認めた。")
     0.0
     >>> markup_debris_ratio("ログイン\\n次の記事")
     1.0
     """
-    total = non_space_len(text)
-    if not total:
-        return 0.0
-    debris = 0
+    total = debris = 0
     for line in text.splitlines():
-        size = non_space_len(line)
+        rest, n_urls = _URL.subn(" ", line)
+        size = non_space_len(rest) + n_urls * URL_CHARS
+        total += size
         if size <= max_nav_line_chars and _NAV.search(line):
             debris += size
-            continue
-        for pattern in (_MARKUP, _URL):
-            debris += sum(len(WHITESPACE.sub("", m)) for m in pattern.findall(line))
-    return min(debris / total, 1.0)
+        else:
+            debris += n_urls * URL_CHARS + sum(len(WHITESPACE.sub("", m)) for m in _MARKUP.findall(rest))
+    return debris / total if total else 0.0
 
 
 @register_step("markup_debris")
@@ -73,9 +75,11 @@ class MarkupDebrisFilter(BaseFilter):
     """
 
     name = "markup debris"
-    signal_fields = {META_MARKUP_DEBRIS_RATIO: "float64"}
+    signal_fields: ClassVar[dict[str, str]] = {META_MARKUP_DEBRIS_RATIO: "float64"}
 
-    def __init__(self, *, max_ratio: float = 0.3, max_nav_line_chars: int = 40, exclusion_writer=None) -> None:
+    def __init__(
+        self, *, max_ratio: float = 0.3, max_nav_line_chars: int = 40, exclusion_writer=None
+    ) -> None:
         super().__init__(exclusion_writer)
         if not 0.0 <= max_ratio <= 1.0:
             raise ValueError(f"max_ratio must be in [0, 1], got {max_ratio}")
@@ -85,5 +89,7 @@ class MarkupDebrisFilter(BaseFilter):
         self.max_nav_line_chars = max_nav_line_chars
 
     def filter(self, doc: Document) -> bool | tuple[bool, str]:
-        ratio = doc.metadata[META_MARKUP_DEBRIS_RATIO] = markup_debris_ratio(doc.text, self.max_nav_line_chars)
+        ratio = doc.metadata[META_MARKUP_DEBRIS_RATIO] = markup_debris_ratio(
+            doc.text, self.max_nav_line_chars
+        )
         return ratio <= self.max_ratio or (False, QUALITY_MARKUP_DEBRIS)

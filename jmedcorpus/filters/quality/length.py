@@ -1,6 +1,6 @@
 """Document length: drop empty stubs and pathologically huge documents."""
 
-from __future__ import annotations
+from typing import ClassVar
 
 from datatrove.data import Document
 from datatrove.pipeline.filters.base_filter import BaseFilter
@@ -35,7 +35,7 @@ class DocLengthFilter(BaseFilter):
     """
 
     name = "document length"
-    signal_fields = {META_NON_SPACE_CHARS: "int64"}
+    signal_fields: ClassVar[dict[str, str]] = {META_NON_SPACE_CHARS: "int64"}
 
     def __init__(self, *, min_chars: int = 20, max_chars: int = 1_000_000, exclusion_writer=None) -> None:
         super().__init__(exclusion_writer)

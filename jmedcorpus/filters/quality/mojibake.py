@@ -15,9 +15,8 @@ several (``min_count``) and dense (``max_ratio``), so one genuine 縺 or one str
 report does not cost the document.
 """
 
-from __future__ import annotations
-
 import re
+from typing import ClassVar
 
 from datatrove.data import Document
 from datatrove.pipeline.filters.base_filter import BaseFilter
@@ -59,7 +58,7 @@ class MojibakeFilter(BaseFilter):
     """
 
     name = "mojibake"
-    signal_fields = {META_MOJIBAKE_RATIO: "float64"}
+    signal_fields: ClassVar[dict[str, str]] = {META_MOJIBAKE_RATIO: "float64"}
 
     def __init__(self, *, max_ratio: float = 0.01, min_count: int = 3, exclusion_writer=None) -> None:
         super().__init__(exclusion_writer)

@@ -9,7 +9,7 @@ no Japanese calibration document was dropped (``bench/calibrate_quality.py``); b
 many times (a line 20 times: ~95%) is still far above them.
 """
 
-from __future__ import annotations
+from typing import ClassVar
 
 from datatrove.data import Document
 from datatrove.pipeline.filters.base_filter import BaseFilter
@@ -68,7 +68,7 @@ class CharNgramRepetitionFilter(BaseFilter):
     """
 
     name = "character n-gram repetition"
-    signal_fields = {META_CHAR_NGRAM_REPETITION: "float64"}
+    signal_fields: ClassVar[dict[str, str]] = {META_CHAR_NGRAM_REPETITION: "float64"}
 
     def __init__(self, *, n: int = 20, max_ratio: float = 0.6, exclusion_writer=None) -> None:
         super().__init__(exclusion_writer)
@@ -116,7 +116,7 @@ class JaGopherRepetitionFilter(GopherRepetitionFilter):
     """
 
     name = "Gopher repetition (MeCab words)"
-    signal_fields = {key: "float64" for key in GOPHER_KEYS.values()}
+    signal_fields: ClassVar[dict[str, str]] = {key: "float64" for key in GOPHER_KEYS.values()}
 
     def __init__(
         self,
@@ -134,9 +134,14 @@ class JaGopherRepetitionFilter(GopherRepetitionFilter):
         for key, value in fracs.items():
             if not 0.0 <= value <= 1.0:
                 raise ValueError(f"{key} must be in [0, 1], got {value}")
-        for key, values, ns in (("top_n_gram_fracs", top_n_gram_fracs, TOP_NS), ("dup_n_gram_fracs", dup_n_gram_fracs, DUP_NS)):
+        for key, values, ns in (
+            ("top_n_gram_fracs", top_n_gram_fracs, TOP_NS),
+            ("dup_n_gram_fracs", dup_n_gram_fracs, DUP_NS),
+        ):
             if len(values) != len(ns) or not all(0.0 <= v <= 1.0 for v in values):
-                raise ValueError(f"{key} must be {len(ns)} values in [0, 1] (for n = {ns[0]}..{ns[-1]}), got {values}")
+                raise ValueError(
+                    f"{key} must be {len(ns)} values in [0, 1] (for n = {ns[0]}..{ns[-1]}), got {values}"
+                )
         super().__init__(
             **fracs,
             top_n_grams=tuple(zip(TOP_NS, top_n_gram_fracs)),
@@ -153,7 +158,10 @@ class JaGopherRepetitionFilter(GopherRepetitionFilter):
         para_dups, para_dup_chars = find_duplicates(paragraphs)
         lines = self._line_splitter.split(text)
         line_dups, line_dup_chars = find_duplicates(lines)
-        signals = {"dup_para_frac": para_dups / len(paragraphs), "dup_para_char_frac": para_dup_chars / len(text)}
+        signals = {
+            "dup_para_frac": para_dups / len(paragraphs),
+            "dup_para_char_frac": para_dup_chars / len(text),
+        }
         signals |= {"dup_line_frac": line_dups / len(lines), "dup_line_char_frac": line_dup_chars / len(text)}
         words = split_into_words(text, self.language)
         for n in TOP_NS:

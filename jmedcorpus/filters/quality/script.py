@@ -11,7 +11,7 @@ number tables, symbol runs and katakana-only keyword spam. English documents fai
 is fine: the language filter runs first.
 """
 
-from __future__ import annotations
+from typing import ClassVar
 
 from datatrove.data import Document
 from datatrove.pipeline.filters.base_filter import BaseFilter
@@ -48,7 +48,7 @@ class HiraganaRatioFilter(BaseFilter):
     """
 
     name = "hiragana ratio"
-    signal_fields = {META_HIRAGANA_RATIO: "float64"}
+    signal_fields: ClassVar[dict[str, str]] = {META_HIRAGANA_RATIO: "float64"}
 
     def __init__(self, *, min_ratio: float = 0.02, exclusion_writer=None) -> None:
         super().__init__(exclusion_writer)
@@ -73,7 +73,7 @@ class JapaneseRatioFilter(BaseFilter):
     """
 
     name = "Japanese character ratio"
-    signal_fields = {META_JAPANESE_RATIO: "float64"}
+    signal_fields: ClassVar[dict[str, str]] = {META_JAPANESE_RATIO: "float64"}
 
     def __init__(self, *, min_ratio: float = 0.05, exclusion_writer=None) -> None:
         super().__init__(exclusion_writer)
@@ -98,7 +98,7 @@ class KatakanaRatioFilter(BaseFilter):
     """
 
     name = "katakana ratio"
-    signal_fields = {META_KATAKANA_RATIO: "float64"}
+    signal_fields: ClassVar[dict[str, str]] = {META_KATAKANA_RATIO: "float64"}
 
     def __init__(self, *, max_ratio: float = 0.7, exclusion_writer=None) -> None:
         super().__init__(exclusion_writer)

@@ -9,7 +9,7 @@ reports run to 380 characters without a 。. Defaults keep every calibration doc
 a multi-kilobyte blob with no sentence end.
 """
 
-from __future__ import annotations
+from typing import ClassVar
 
 from datatrove.data import Document
 from datatrove.pipeline.filters.base_filter import BaseFilter
@@ -38,7 +38,10 @@ class SentenceLengthFilter(BaseFilter):
     """
 
     name = "sentence length"
-    signal_fields = {META_MAX_SENTENCE_LENGTH: "int64", META_MEAN_SENTENCE_LENGTH: "float64"}
+    signal_fields: ClassVar[dict[str, str]] = {
+        META_MAX_SENTENCE_LENGTH: "int64",
+        META_MEAN_SENTENCE_LENGTH: "float64",
+    }
 
     def __init__(
         self,
@@ -54,7 +57,9 @@ class SentenceLengthFilter(BaseFilter):
         if min_mean_chars < 0:
             raise ValueError(f"min_mean_chars must be >= 0, got {min_mean_chars}")
         if max_mean_chars <= min_mean_chars:
-            raise ValueError(f"max_mean_chars must be > min_mean_chars ({min_mean_chars}), got {max_mean_chars}")
+            raise ValueError(
+                f"max_mean_chars must be > min_mean_chars ({min_mean_chars}), got {max_mean_chars}"
+            )
         self.max_sentence_chars = max_sentence_chars
         self.min_mean_chars = min_mean_chars
         self.max_mean_chars = max_mean_chars

@@ -8,7 +8,7 @@ digits (IgakuQA up to 0.36, case reports up to 0.16), so the web defaults (~0.1-
 real clinical text. Measured with ``bench/calibrate_quality.py``.
 """
 
-from __future__ import annotations
+from typing import ClassVar
 
 import regex
 from datatrove.data import Document
@@ -56,7 +56,7 @@ class SymbolRatioFilter(BaseFilter):
     """
 
     name = "symbol ratio"
-    signal_fields = {META_SYMBOL_RATIO: "float64"}
+    signal_fields: ClassVar[dict[str, str]] = {META_SYMBOL_RATIO: "float64"}
 
     def __init__(self, *, max_ratio: float = 0.6, exclusion_writer=None) -> None:
         super().__init__(exclusion_writer)
@@ -80,7 +80,7 @@ class DigitRatioFilter(BaseFilter):
     """
 
     name = "digit ratio"
-    signal_fields = {META_DIGIT_RATIO: "float64"}
+    signal_fields: ClassVar[dict[str, str]] = {META_DIGIT_RATIO: "float64"}
 
     def __init__(self, *, max_ratio: float = 0.5, exclusion_writer=None) -> None:
         super().__init__(exclusion_writer)

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from datatrove.data import Document
 
-import jmedcorpus.filters.quality as quality
+from jmedcorpus.filters import quality
 from jmedcorpus.registry import _STEPS
 
 DATA = Path(__file__).resolve().parents[2] / "data"

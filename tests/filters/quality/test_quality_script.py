@@ -19,8 +19,12 @@ KATAKANA_OPTIONS = (
     "高齢者の介護予防に重要なのはどれか。3つ選べ。\na. フレイル\nb. サルコペニア\nc. トキシドローム\n"
     "d. アナフィラキシー\ne. ロコモティブシンドローム"
 )
-GAUCHER = "高アンモニア血症をきたす疾患はどれか。\na. Gaucher病\nb. von Gierke病\nc. Hurler症候群"  # IgakuQA 112A1
-PUBMED = "Programmed cell death (PCD) is the regulated death of cells within an organism."  # PubMedQA 21645374
+GAUCHER = (
+    "高アンモニア血症をきたす疾患はどれか。\na. Gaucher病\nb. von Gierke病\nc. Hurler症候群"  # IgakuQA 112A1
+)
+PUBMED = (
+    "Programmed cell death (PCD) is the regulated death of cells within an organism."  # PubMedQA 21645374
+)
 NUMBERS = "2019 2020 2021\n123 456 789\n101 202 303\n404 505 606"
 KANJI_TAGS = "東京 内科 糖尿病 高血圧 循環器 整形外科 皮膚科 眼科 耳鼻咽喉科 小児科 予約 駐車場"
 KATAKANA_SPAM = "サプリメント ダイエット プロテイン コラーゲン ヒアルロンサン グルコサミン ランキング セール"

@@ -1,0 +1,114 @@
+import pickle
+
+import pytest
+from datatrove.data import Document
+from datatrove.pipeline.filters.gopher_repetition_filter import GopherRepetitionFilter
+
+from jmedcorpus.constants import QUALITY_CHAR_NGRAM_REPETITION, QUALITY_REPETITION_PREFIX
+from jmedcorpus.filters.quality.repetition import (
+    GOPHER_KEYS,
+    CharNgramRepetitionFilter,
+    JaGopherRepetitionFilter,
+)
+from jmedcorpus.text.mecab import MecabWordTokenizer
+
+# IgakuQA 116D1 (normalized): five options repeating long phrases; 50% of its characters repeat
+RHD = (
+    "RhD(-)血液型の妊婦で分娩後に抗Dヒト免疫グロブリン投与が必要な組合せはどれか。\n"
+    "a. 夫の血液型RhD(−)、妊娠12週の間接クームス試験(−)、妊娠26週の間接クームス試験(−)、出産児の血液型RhD(−)\n"
+    "b. 夫の血液型RhD(+)、妊娠12週の間接クームス試験(−)、妊娠26週の間接クームス試験(−)、出産児の血液型RhD(−)\n"
+    "c. 夫の血液型RhD(+)、妊娠12週の間接クームス試験(−)、妊娠26週の間接クームス試験(−)、出産児の血液型RhD(+)\n"
+    "d. 夫の血液型RhD(+)、妊娠12週の間接クームス試験(−)、妊娠26週の間接クームス試験(+)、出産児の血液型RhD(+)\n"
+    "e. 夫の血液型RhD(+)、妊娠12週の間接クームス試験(+)、妊娠26週の間接クームス試験(+)、出産児の血液型RhD(+)"
+)
+NURSING = (
+    "22時巡視時、入眠中。呼吸音異常なし。SpO2 97%(室内気)。0時、疼痛の訴えあり医師に報告し"
+    "ロキソプロフェン60mg内服。1時再訪室し、痛みは軽減したと話される。"
+)
+REPEATED_LINE = "詳しくはこちらをクリックしてください。\n" * 20
+REPEATED_PARAGRAPH = "当院の診療時間は9時から17時までです。\n\n" * 6
+SPAM = "今すぐクリックして無料相談!" * 30
+
+
+@pytest.mark.parametrize(
+    ("text", "reason"),
+    [
+        (RHD, None),
+        (NURSING, None),
+        (REPEATED_LINE, QUALITY_CHAR_NGRAM_REPETITION),
+        (SPAM, QUALITY_CHAR_NGRAM_REPETITION),
+    ],
+)
+def test_char_ngram_repetition(text, reason):
+    doc = Document(text=text, id="t")
+    assert CharNgramRepetitionFilter().filter(doc) == (True if reason is None else (False, reason))
+    assert 0.0 <= doc.metadata["char_ngram_repetition"] <= 1.0
+
+
+@pytest.mark.parametrize(
+    ("text", "reason"),
+    [
+        (RHD, None),
+        (NURSING, None),
+        (REPEATED_LINE, "dup_line_frac"),
+        (REPEATED_PARAGRAPH, "dup_para_frac"),
+        ("", "empty"),
+    ],
+)
+def test_gopher_repetition(text, reason):
+    doc = Document(text=text, id="t")
+    expected = True if reason is None else (False, QUALITY_REPETITION_PREFIX + reason)
+    assert JaGopherRepetitionFilter().filter(doc) == expected
+    assert set(GOPHER_KEYS.values()) <= set(doc.metadata)
+
+
+@pytest.mark.parametrize("text", [RHD, NURSING, REPEATED_LINE, REPEATED_PARAGRAPH, SPAM])
+def test_gopher_same_decision_as_stock(text):
+    ours = JaGopherRepetitionFilter()
+    stock = GopherRepetitionFilter(
+        dup_line_frac=ours.dup_line_frac,
+        dup_para_frac=ours.dup_para_frac,
+        dup_line_char_frac=ours.dup_line_char_frac,
+        dup_para_char_frac=ours.dup_para_char_frac,
+        top_n_grams=ours.top_n_grams,
+        dup_n_grams=ours.dup_n_grams,
+        language=MecabWordTokenizer(),
+    )
+    expected = stock.filter(Document(text=text, id="t"))
+    if expected is not True:
+        expected = (False, QUALITY_REPETITION_PREFIX + expected[1])
+    assert ours.filter(Document(text=text, id="t")) == expected
+
+
+def test_gopher_pickles_with_mecab():
+    flt = pickle.loads(pickle.dumps(JaGopherRepetitionFilter()))
+    assert isinstance(flt.language, MecabWordTokenizer)
+    assert flt.filter(Document(text=REPEATED_LINE, id="t")) == (
+        False,
+        QUALITY_REPETITION_PREFIX + "dup_line_frac",
+    )
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"dup_line_frac": 1.5}, r"dup_line_frac must be in \[0, 1\], got 1.5"),
+        ({"top_n_gram_fracs": [0.2, 0.2]}, r"top_n_gram_fracs must be 3 values in \[0, 1\]"),
+        ({"dup_n_gram_fracs": [0.1] * 5 + [2.0]}, r"dup_n_gram_fracs must be 6 values in \[0, 1\]"),
+    ],
+)
+def test_gopher_invalid(kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        JaGopherRepetitionFilter(**kwargs)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"n": 2}, r"n must be in \[5, 100\], got 2"),
+        ({"max_ratio": 1.5}, r"max_ratio must be in \[0, 1\], got 1.5"),
+    ],
+)
+def test_char_ngram_invalid(kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        CharNgramRepetitionFilter(**kwargs)

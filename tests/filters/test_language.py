@@ -1,0 +1,70 @@
+"""Language filter on real Japanese and English medical text, asserting reasons."""
+
+import pytest
+from conftest import DATA, read_jsonl
+from datatrove.data import Document
+
+from jmedcorpus import constants as C
+from jmedcorpus.filters.language import LanguageFilter
+
+
+def run(step, text):
+    doc = Document(text=text, id="t")
+    result = step.filter(doc)
+    return result, doc
+
+
+@pytest.mark.parametrize("name", ["case_reports_ja.jsonl", "igakuqa_ja.jsonl"])
+def test_japanese_kept(name):
+    step = LanguageFilter()
+    for rec in read_jsonl(DATA / name):
+        result, doc = run(step, rec["text"])
+        assert result is True, rec["id"]
+        assert doc.metadata["language"] == "ja" and doc.metadata["language_score"] >= 0.5
+
+
+@pytest.mark.parametrize("name", ["pubmedqa_en.jsonl", "igakuqa_en.jsonl"])
+def test_english_dropped_with_reason(name):
+    step = LanguageFilter()
+    for rec in read_jsonl(DATA / name):
+        result, doc = run(step, rec["text"])
+        assert result == (False, C.LANG_NOT_ALLOWED), rec["id"]
+        assert doc.metadata["language"] == "en"
+
+
+def test_low_score_reason():
+    # a licensing-exam question full of Latin disease names: ja at ~0.90
+    text = read_jsonl(DATA / "igakuqa_ja.jsonl")[1]["text"]
+    assert run(LanguageFilter(min_score=0.5), text)[0] is True
+    result, _ = run(LanguageFilter(min_score=0.99), text)
+    assert result == (False, C.LANG_LOW_SCORE)
+
+
+PAPER = (
+    "Efficacy of durvalumab consolidation after chemoradiotherapy in elderly patients with stage III non-small cell lung cancer\n"
+    "Background: Durvalumab after chemoradiotherapy improves survival, but data in elderly patients are limited. We reviewed 40 patients.\n"
+    "症例は70歳男性。血痰を主訴に当院紹介となり、CTと気管支鏡検査の結果、非小細胞肺癌と診断された。\n"
+    "放射線化学療法を2コース施行後、維持療法としてデュルバルマブ療法を行ったところ、発熱と炎症反応の上昇を認めた。\n"
+    "造影CTでは肝臓に多発する造影効果の乏しい小腫瘤を認め、多発肝膿瘍または肺癌の多発肝転移を疑い肝腫瘍生検を施行した。\n"
+    "病理組織所見では凝固壊死と思われる肝細胞壊死を散見し、明らかな肺癌の肝浸潤所見は認められなかった。"
+)
+
+
+def test_paragraph_mode_drops_english_abstract_lines():
+    step = LanguageFilter(mode="paragraph", drop_other_paragraphs=True)
+    result, doc = run(step, PAPER)
+    assert result is True
+    assert "Background" not in doc.text and "デュルバルマブ" in doc.text
+    assert doc.metadata["language_removed_chars"] > 100
+    assert 0.5 <= doc.metadata["language_allowed_fraction"] < 0.8
+
+
+def test_paragraph_mode_threshold_reason():
+    result, _ = run(LanguageFilter(mode="paragraph", min_allowed_fraction=0.9), PAPER)
+    assert result == (False, C.LANG_TOO_LITTLE_JAPANESE)
+
+
+@pytest.mark.parametrize("kwargs", [{"min_score": 1.5}, {"mode": "sentence"}, {"languages": []}])
+def test_bad_parameters(kwargs):
+    with pytest.raises(ValueError):
+        LanguageFilter(**kwargs)
