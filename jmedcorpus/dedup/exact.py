@@ -13,9 +13,8 @@ written to ``removed/exact_dedup/`` with ``duplicate_of`` set to the kept docume
 
 from __future__ import annotations
 
-from typing import ClassVar
-
 import hashlib
+from typing import ClassVar
 
 import numpy as np
 import pyarrow as pa

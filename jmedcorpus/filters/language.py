@@ -27,6 +27,7 @@ from jmedcorpus.constants import (
     META_LANGUAGE_SCORE,
 )
 from jmedcorpus.registry import register_step
+from jmedcorpus.text.charclass import kana_ratio
 
 MODES = ("document", "paragraph")
 
@@ -84,6 +85,12 @@ class LanguageFilter(BaseFilter):
             as much as three Latin letters (roughly their information content).
         drop_other_paragraphs: paragraph mode: remove lines classified as another language with
             score >= ``min_score`` (default false).
+        kana_rescue_ratio: keep a document whose top language is allowed but scored below
+            ``min_score`` when kana (hiragana + katakana, used by no other language) make up at
+            least this share of its non-space characters (default 0.05; 0 turns it off).
+            Licensing-exam questions full of Latin eponyms, option letters and lab values score
+            0.2-0.5 for ``ja`` while 8-20% of their characters are kana; English text has none.
+            Only for ``ja`` in ``languages``.
     """
 
     name = "language"
@@ -97,6 +104,7 @@ class LanguageFilter(BaseFilter):
         min_paragraph_chars: int = 20,
         min_allowed_fraction: float = 0.5,
         drop_other_paragraphs: bool = False,
+        kana_rescue_ratio: float = 0.05,
         exclusion_writer=None,
     ) -> None:
         super().__init__(exclusion_writer)
@@ -111,6 +119,9 @@ class LanguageFilter(BaseFilter):
             raise ValueError(f"min_paragraph_chars must be >= 1, got {min_paragraph_chars}")
         if not 0.0 <= min_allowed_fraction <= 1.0:
             raise ValueError(f"min_allowed_fraction must be in [0, 1], got {min_allowed_fraction}")
+        if not 0.0 <= kana_rescue_ratio <= 1.0:
+            raise ValueError(f"kana_rescue_ratio must be in [0, 1], got {kana_rescue_ratio}")
+        self.kana_rescue_ratio = kana_rescue_ratio if "ja" in self.languages else 0.0
         self.min_score = min_score
         self.mode = mode
         self.min_paragraph_chars = min_paragraph_chars
@@ -128,7 +139,11 @@ class LanguageFilter(BaseFilter):
             return self._filter_paragraphs(doc)
         if lang not in self.languages:
             return False, LANG_NOT_ALLOWED
-        return score >= self.min_score or (False, LANG_LOW_SCORE)
+        if score >= self.min_score:
+            return True
+        if self.kana_rescue_ratio and kana_ratio(doc.text) >= self.kana_rescue_ratio:
+            return True
+        return False, LANG_LOW_SCORE
 
     def _filter_paragraphs(self, doc) -> bool | tuple[bool, str]:
         allowed = total = removed = 0

@@ -18,6 +18,7 @@ import re
 HIRAGANA = re.compile(r"[\u3041-\u309F]")
 # katakana block + phonetic extensions; the prolonged sound mark ー (U+30FC) is inside
 KATAKANA = re.compile(r"[\u30A0-\u30FF\u31F0-\u31FF]")
+KANA = re.compile(r"[\u3041-\u309F\u30A0-\u30FF\u31F0-\u31FF]")
 KANJI = re.compile(r"[\u3400-\u4DBF\u4E00-\u9FFF\uF900-\uFAFF\u3005\u3006\u3007]")
 JAPANESE = re.compile(
     r"[\u3041-\u309F\u30A0-\u30FF\u31F0-\u31FF\u3400-\u4DBF\u4E00-\u9FFF\uF900-\uFAFF\u3005-\u3007]"
@@ -45,6 +46,15 @@ def hiragana_ratio(text: str) -> float:
 def katakana_ratio(text: str) -> float:
     """Katakana per non-space character."""
     return _ratio(KATAKANA, text)
+
+
+def kana_ratio(text: str) -> float:
+    """Hiragana + katakana per non-space character: script evidence that text is Japanese.
+
+    >>> kana_ratio("Grey-Turner徴候はどれか。")
+    0.25
+    """
+    return _ratio(KANA, text)
 
 
 def kanji_ratio(text: str) -> float:

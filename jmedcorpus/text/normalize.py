@@ -36,10 +36,9 @@ roughly how many characters the step changed or removed (0 for already-clean tex
 
 from __future__ import annotations
 
-from typing import ClassVar
-
 import re
 import unicodedata
+from typing import ClassVar
 
 from datatrove.pipeline.formatters.base import BaseFormatter
 

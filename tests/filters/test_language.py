@@ -32,12 +32,25 @@ def test_english_dropped_with_reason(name):
         assert doc.metadata["language"] == "en"
 
 
-def test_low_score_reason():
-    # a licensing-exam question full of Latin disease names: ja at ~0.90
+def test_low_score_reason_and_kana_rescue():
+    # a licensing-exam question full of Latin disease names: ja at ~0.90, 9% kana
     text = read_jsonl(DATA / "igakuqa_ja.jsonl")[1]["text"]
     assert run(LanguageFilter(min_score=0.5), text)[0] is True
-    result, _ = run(LanguageFilter(min_score=0.99), text)
+    assert run(LanguageFilter(min_score=0.99), text)[0] is True  # rescued by its kana
+    result, _ = run(LanguageFilter(min_score=0.99, kana_rescue_ratio=0.0), text)
     assert result == (False, C.LANG_LOW_SCORE)
+    result, _ = run(LanguageFilter(min_score=0.99, kana_rescue_ratio=0.2), text)
+    assert result == (False, C.LANG_LOW_SCORE)
+
+
+# IgakuQA 112B17 (licensing exam 2018): fastText says "ja" only weakly among Latin letters and digits
+EXAM_ITEM = "感度80%、特異度60%の検査の陽性尤度比はどれか。\na. 0.3\nb. 0.5\nc. 1.3\nd. 2.0\ne. 4.8"
+
+
+def test_kana_rescue_never_keeps_other_top_languages():
+    lang_doc = Document(text=EXAM_ITEM, id="x")
+    result = LanguageFilter().filter(lang_doc)
+    assert result is True or (result == (False, C.LANG_NOT_ALLOWED) and lang_doc.metadata["language"] != "ja")
 
 
 PAPER = (
