@@ -15,7 +15,17 @@ def test_help_explains_every_option_with_examples(capsys):
         main(["build", "--help"])
     assert e.value.code == 0
     out = capsys.readouterr().out
-    for option in ["--input", "--output", "--workers", "--ray-address", "--text-field", "--id-field", "--no-progress", "--json", "RECIPE"]:
+    for option in [
+        "--input",
+        "--output",
+        "--workers",
+        "--ray-address",
+        "--text-field",
+        "--id-field",
+        "--no-progress",
+        "--json",
+        "RECIPE",
+    ]:
         assert option in out
     assert "examples:" in out and "jmedcorpus build --input samples/ --output out/" in out
 
@@ -24,7 +34,10 @@ def test_help_explains_every_option_with_examples(capsys):
     "args, message",
     [
         (["build", "--input", "/nonexistent/x.jsonl", "--output", "o"], "no such file or directory"),
-        (["build", "no_such_recipe.yaml", "--input", ".", "--output", "o"], "recipe no_such_recipe.yaml: no such file"),
+        (
+            ["build", "no_such_recipe.yaml", "--input", ".", "--output", "o"],
+            "recipe no_such_recipe.yaml: no such file",
+        ),
         (["steps", "hiragna"], "unknown step 'hiragna'"),
     ],
 )
@@ -55,7 +68,16 @@ def test_console_script_builds_and_prints_json(tmp_path, data_dir):
     src.mkdir()
     shutil.copy(data_dir / "case_reports_ja.jsonl", src)
     shutil.copy(data_dir / "pubmedqa_en.jsonl", src)
-    cmd = exe.split() + ["build", "--input", str(src), "--output", str(tmp_path / "out"), "--workers", "2", "--json"]
+    cmd = exe.split() + [
+        "build",
+        "--input",
+        str(src),
+        "--output",
+        str(tmp_path / "out"),
+        "--workers",
+        "2",
+        "--json",
+    ]
     proc = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stderr[-2000:]
     result = json.loads(proc.stdout)

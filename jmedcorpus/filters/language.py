@@ -23,11 +23,14 @@ from jmedcorpus.constants import (
     LANG_LOW_SCORE,
     LANG_NOT_ALLOWED,
     LANG_TOO_LITTLE_JAPANESE,
+    META_CHARS,
     META_LANGUAGE,
     META_LANGUAGE_SCORE,
+    META_MECAB_TOKENS,
 )
 from jmedcorpus.registry import register_step
 from jmedcorpus.text.charclass import kana_ratio
+from jmedcorpus.text.mecab import get_tokenizer
 
 MODES = ("document", "paragraph")
 
@@ -170,4 +173,7 @@ class LanguageFilter(BaseFilter):
             return False, LANG_TOO_LITTLE_JAPANESE
         if removed:
             doc.text = "\n".join(kept_lines).strip()
+            if META_MECAB_TOKENS in doc.metadata:  # the mecab step ran first: keep its sizes true
+                doc.metadata[META_CHARS] = len(doc.text)
+                doc.metadata[META_MECAB_TOKENS] = len(get_tokenizer().word_tokenize(doc.text))
         return True

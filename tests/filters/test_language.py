@@ -6,6 +6,7 @@ from datatrove.data import Document
 
 from jmedcorpus import constants as C
 from jmedcorpus.filters.language import LanguageFilter
+from jmedcorpus.text.mecab import MecabWordTokenizer
 
 
 def run(step, text):
@@ -69,6 +70,12 @@ def test_paragraph_mode_drops_english_abstract_lines():
     assert result is True
     assert "Background" not in doc.text and "デュルバルマブ" in doc.text
     assert doc.metadata["language_removed_chars"] > 100
+    # sizes measured by the mecab step before the English lines went are updated
+    tokens_before = len(MecabWordTokenizer().word_tokenize(PAPER))
+    doc = Document(text=PAPER, id="t", metadata={"chars": len(PAPER), "mecab_tokens": tokens_before})
+    assert step.filter(doc) is True
+    assert doc.metadata["chars"] == len(doc.text) < len(PAPER)
+    assert doc.metadata["mecab_tokens"] == len(MecabWordTokenizer().word_tokenize(doc.text)) < tokens_before
     assert 0.5 <= doc.metadata["language_allowed_fraction"] < 0.8
 
 
