@@ -9,6 +9,7 @@ no Japanese calibration document was dropped (``bench/calibrate_quality.py``); b
 many times (a line 20 times: ~95%) is still far above them.
 """
 
+from collections import Counter
 from typing import ClassVar
 
 from datatrove.data import Document
@@ -17,8 +18,6 @@ from datatrove.pipeline.filters.gopher_repetition_filter import (
     GopherRepetitionFilter,
     find_all_duplicate,
     find_duplicates,
-    find_top_duplicate,
-    get_n_grams,
 )
 from datatrove.utils.text import split_into_words
 
@@ -92,6 +91,20 @@ _CHECKS += [f"top_{n}_gram" for n in TOP_NS] + [f"duplicated_{n}_n_grams" for n 
 GOPHER_KEYS = {check: f"gopher_{check}" for check in _CHECKS}
 
 
+def top_duplicate_chars(words: list[str], n: int) -> int:
+    """datatrove's ``find_top_duplicate(get_n_grams(words, n))`` (0 when there are no n-grams),
+    computed with C-level ``zip``/``map``/``Counter`` instead of Python loops: ~3x faster, same
+    n-gram strings, same insertion order and so the same tie-breaking.
+
+    >>> top_duplicate_chars(["a", "b", "a", "b", "a"], 2)
+    6
+    """
+    if len(words) < n:
+        return 0
+    gram, count = Counter(map(" ".join, zip(*(words[i:] for i in range(n))))).most_common(1)[0]
+    return len(gram) * count
+
+
 @register_step("gopher_repetition")
 class JaGopherRepetitionFilter(GopherRepetitionFilter):
     """datatrove's Gopher repetition filter with MeCab words and Japanese-medical thresholds.
@@ -101,7 +114,8 @@ class JaGopherRepetitionFilter(GopherRepetitionFilter):
     ``quality_repetition_top_2_gram``, ``quality_repetition_duplicated_5_n_grams``, and
     ``quality_repetition_empty`` for an empty text). All fractions are measured (no early exit)
     and written to ``metadata["gopher_<check>"]`` before deciding. A threshold of 0 disables its
-    check (datatrove's convention).
+    check (datatrove's convention for the line and paragraph checks; for the n-gram checks the
+    stock filter has none, so pass it only the enabled ones when comparing).
 
     Args:
         dup_line_frac: duplicate lines / lines (Gopher 0.3).
@@ -111,7 +125,10 @@ class JaGopherRepetitionFilter(GopherRepetitionFilter):
         top_n_gram_fracs: for word 2-, 3-, 4-grams, most frequent n-gram's characters / characters
             (Gopher 0.20, 0.18, 0.16).
         dup_n_gram_fracs: for word 5- to 10-grams, characters in repeated n-grams / characters
-            (Gopher 0.15 down to 0.10).
+            (Gopher 0.15 down to 0.10). Off (0) by default: ``char_ngram_repetition`` measures
+            repeated spans on characters for a tenth of the cost (these six scans were 53% of a
+            build's CPU time); when on, 0.7 keeps every real Japanese document (max seen 0.64).
+            A check that is off is not measured and its signal is null.
         exclusion_writer: optional writer for dropped documents.
     """
 
@@ -126,7 +143,7 @@ class JaGopherRepetitionFilter(GopherRepetitionFilter):
         dup_line_char_frac: float = 0.5,
         dup_para_char_frac: float = 0.5,
         top_n_gram_fracs: list[float] = [0.5, 0.5, 0.5],  # noqa: B006 (never mutated)
-        dup_n_gram_fracs: list[float] = [0.7, 0.7, 0.7, 0.7, 0.7, 0.7],  # noqa: B006
+        dup_n_gram_fracs: list[float] = [0.0, 0.0, 0.0, 0.0, 0.0, 0.0],  # noqa: B006
         exclusion_writer=None,
     ) -> None:
         fracs = {"dup_line_frac": dup_line_frac, "dup_para_frac": dup_para_frac}
@@ -164,11 +181,10 @@ class JaGopherRepetitionFilter(GopherRepetitionFilter):
         }
         signals |= {"dup_line_frac": line_dups / len(lines), "dup_line_char_frac": line_dup_chars / len(text)}
         words = split_into_words(text, self.language)
-        for n in TOP_NS:
-            n_grams = get_n_grams(words, n)
-            signals[f"top_{n}_gram"] = find_top_duplicate(n_grams) / len(text) if n_grams else 0.0
-        for n in DUP_NS:
-            signals[f"duplicated_{n}_n_grams"] = find_all_duplicate(words, n) / len(text)
+        for n, frac in self.top_n_grams:
+            signals[f"top_{n}_gram"] = top_duplicate_chars(words, n) / len(text) if frac else None
+        for n, frac in self.dup_n_grams:
+            signals[f"duplicated_{n}_n_grams"] = find_all_duplicate(words, n) / len(text) if frac else None
         return signals
 
     def filter(self, doc: Document) -> bool | tuple[bool, str]:
@@ -176,7 +192,9 @@ class JaGopherRepetitionFilter(GopherRepetitionFilter):
             doc.metadata.update(dict.fromkeys(GOPHER_KEYS.values(), 0.0))
             return False, QUALITY_REPETITION_PREFIX + "empty"
         signals = self.measure(doc.text)
-        doc.metadata.update({GOPHER_KEYS[check]: float(value) for check, value in signals.items()})
+        doc.metadata.update(
+            {GOPHER_KEYS[check]: None if v is None else float(v) for check, v in signals.items()}
+        )
         for check in _CHECKS:
             if self.thresholds[check] and signals[check] > self.thresholds[check]:
                 return False, QUALITY_REPETITION_PREFIX + check

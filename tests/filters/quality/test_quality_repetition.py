@@ -62,16 +62,18 @@ def test_gopher_repetition(text, reason):
     assert set(GOPHER_KEYS.values()) <= set(doc.metadata)
 
 
+@pytest.mark.parametrize("dup_n_gram_fracs", [None, [0.7] * 6])
 @pytest.mark.parametrize("text", [RHD, NURSING, REPEATED_LINE, REPEATED_PARAGRAPH, SPAM])
-def test_gopher_same_decision_as_stock(text):
-    ours = JaGopherRepetitionFilter()
+def test_gopher_same_decision_as_stock(text, dup_n_gram_fracs):
+    ours = JaGopherRepetitionFilter(**({"dup_n_gram_fracs": dup_n_gram_fracs} if dup_n_gram_fracs else {}))
     stock = GopherRepetitionFilter(
         dup_line_frac=ours.dup_line_frac,
         dup_para_frac=ours.dup_para_frac,
         dup_line_char_frac=ours.dup_line_char_frac,
         dup_para_char_frac=ours.dup_para_char_frac,
-        top_n_grams=ours.top_n_grams,
-        dup_n_grams=ours.dup_n_grams,
+        # stock datatrove has no "off" for n-gram checks: pass only the enabled ones
+        top_n_grams=tuple((n, f) for n, f in ours.top_n_grams if f),
+        dup_n_grams=tuple((n, f) for n, f in ours.dup_n_grams if f),
         language=MecabWordTokenizer(),
     )
     expected = stock.filter(Document(text=text, id="t"))
@@ -112,3 +114,15 @@ def test_gopher_invalid(kwargs, message):
 def test_char_ngram_invalid(kwargs, message):
     with pytest.raises(ValueError, match=message):
         CharNgramRepetitionFilter(**kwargs)
+
+
+@pytest.mark.parametrize("text", [RHD, NURSING, REPEATED_LINE, SPAM, "", "症例"])
+@pytest.mark.parametrize("n", [2, 3, 4])
+def test_top_duplicate_chars_equals_datatrove(text, n):
+    from datatrove.pipeline.filters.gopher_repetition_filter import find_top_duplicate, get_n_grams
+
+    from jmedcorpus.filters.quality.repetition import top_duplicate_chars
+
+    words = MecabWordTokenizer().word_tokenize(text)
+    grams = get_n_grams(words, n)
+    assert top_duplicate_chars(words, n) == (find_top_duplicate(grams) if grams else 0)
