@@ -141,7 +141,7 @@ def _cmd_build(args) -> int:
 
 
 def _summary(m: dict, out: str) -> str:
-    c = m["counts"]
+    c, out = m["counts"], out.rstrip("/") or "/"
     lines = []
     if m.get("up_to_date"):
         lines.append(f"{out}: up to date (same recipe and inputs as the existing build); nothing to do")
