@@ -28,6 +28,7 @@ from jmedcorpus.constants import (
     META_LANGUAGE_SCORE,
     META_MECAB_TOKENS,
 )
+from jmedcorpus.filters.validation import check_fraction
 from jmedcorpus.registry import register_step
 from jmedcorpus.text.charclass import kana_ratio
 from jmedcorpus.text.mecab import get_tokenizer
@@ -114,16 +115,13 @@ class LanguageFilter(BaseFilter):
         self.languages = list(languages) if languages is not None else ["ja"]
         if not self.languages:
             raise ValueError("languages must name at least one language code, e.g. [ja]")
-        if not 0.0 <= min_score <= 1.0:
-            raise ValueError(f"min_score must be in [0, 1], got {min_score}")
+        check_fraction("min_score", min_score)
         if mode not in MODES:
             raise ValueError(f"mode must be one of {', '.join(MODES)}, got {mode!r}")
         if min_paragraph_chars < 1:
             raise ValueError(f"min_paragraph_chars must be >= 1, got {min_paragraph_chars}")
-        if not 0.0 <= min_allowed_fraction <= 1.0:
-            raise ValueError(f"min_allowed_fraction must be in [0, 1], got {min_allowed_fraction}")
-        if not 0.0 <= kana_rescue_ratio <= 1.0:
-            raise ValueError(f"kana_rescue_ratio must be in [0, 1], got {kana_rescue_ratio}")
+        check_fraction("min_allowed_fraction", min_allowed_fraction)
+        check_fraction("kana_rescue_ratio", kana_rescue_ratio)
         self.kana_rescue_ratio = kana_rescue_ratio if "ja" in self.languages else 0.0
         self.min_score = min_score
         self.mode = mode

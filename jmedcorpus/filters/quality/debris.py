@@ -15,6 +15,7 @@ from datatrove.data import Document
 from datatrove.pipeline.filters.base_filter import BaseFilter
 
 from jmedcorpus.constants import QUALITY_MARKUP_DEBRIS
+from jmedcorpus.filters.validation import check_fraction
 from jmedcorpus.registry import register_step
 from jmedcorpus.text.charclass import WHITESPACE, non_space_len
 
@@ -81,8 +82,7 @@ class MarkupDebrisFilter(BaseFilter):
         self, *, max_ratio: float = 0.3, max_nav_line_chars: int = 40, exclusion_writer=None
     ) -> None:
         super().__init__(exclusion_writer)
-        if not 0.0 <= max_ratio <= 1.0:
-            raise ValueError(f"max_ratio must be in [0, 1], got {max_ratio}")
+        check_fraction("max_ratio", max_ratio)
         if not 1 <= max_nav_line_chars <= 200:
             raise ValueError(f"max_nav_line_chars must be in [1, 200], got {max_nav_line_chars}")
         self.max_ratio = max_ratio

@@ -22,6 +22,7 @@ from datatrove.data import Document
 from datatrove.pipeline.filters.base_filter import BaseFilter
 
 from jmedcorpus.constants import QUALITY_MOJIBAKE
+from jmedcorpus.filters.validation import check_fraction
 from jmedcorpus.registry import register_step
 from jmedcorpus.text.charclass import non_space_len
 
@@ -62,8 +63,7 @@ class MojibakeFilter(BaseFilter):
 
     def __init__(self, *, max_ratio: float = 0.01, min_count: int = 3, exclusion_writer=None) -> None:
         super().__init__(exclusion_writer)
-        if not 0.0 <= max_ratio <= 1.0:
-            raise ValueError(f"max_ratio must be in [0, 1], got {max_ratio}")
+        check_fraction("max_ratio", max_ratio)
         if min_count < 1:
             raise ValueError(f"min_count must be >= 1, got {min_count}")
         self.max_ratio = max_ratio

@@ -22,6 +22,7 @@ from datatrove.pipeline.filters.gopher_repetition_filter import (
 from datatrove.utils.text import split_into_words
 
 from jmedcorpus.constants import QUALITY_CHAR_NGRAM_REPETITION, QUALITY_REPETITION_PREFIX
+from jmedcorpus.filters.validation import check_fraction
 from jmedcorpus.registry import register_step
 from jmedcorpus.text.charclass import WHITESPACE
 from jmedcorpus.text.mecab import MecabWordTokenizer
@@ -73,8 +74,7 @@ class CharNgramRepetitionFilter(BaseFilter):
         super().__init__(exclusion_writer)
         if not 5 <= n <= 100:
             raise ValueError(f"n must be in [5, 100], got {n}")
-        if not 0.0 <= max_ratio <= 1.0:
-            raise ValueError(f"max_ratio must be in [0, 1], got {max_ratio}")
+        check_fraction("max_ratio", max_ratio)
         self.n = n
         self.max_ratio = max_ratio
 
@@ -149,8 +149,7 @@ class JaGopherRepetitionFilter(GopherRepetitionFilter):
         fracs = {"dup_line_frac": dup_line_frac, "dup_para_frac": dup_para_frac}
         fracs |= {"dup_line_char_frac": dup_line_char_frac, "dup_para_char_frac": dup_para_char_frac}
         for key, value in fracs.items():
-            if not 0.0 <= value <= 1.0:
-                raise ValueError(f"{key} must be in [0, 1], got {value}")
+            check_fraction(key, value)
         for key, values, ns in (
             ("top_n_gram_fracs", top_n_gram_fracs, TOP_NS),
             ("dup_n_gram_fracs", dup_n_gram_fracs, DUP_NS),

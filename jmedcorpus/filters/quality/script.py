@@ -21,18 +21,13 @@ from jmedcorpus.constants import (
     QUALITY_JAPANESE_RATIO_LOW,
     QUALITY_KATAKANA_RATIO_HIGH,
 )
+from jmedcorpus.filters.validation import check_fraction
 from jmedcorpus.registry import register_step
 from jmedcorpus.text.charclass import hiragana_ratio, japanese_ratio, katakana_ratio
 
 META_HIRAGANA_RATIO = "hiragana_ratio"
 META_JAPANESE_RATIO = "japanese_ratio"
 META_KATAKANA_RATIO = "katakana_ratio"
-
-
-def _check_ratio(name: str, value: float) -> float:
-    if not 0.0 <= value <= 1.0:
-        raise ValueError(f"{name} must be in [0, 1], got {value}")
-    return value
 
 
 @register_step("hiragana_ratio")
@@ -52,7 +47,7 @@ class HiraganaRatioFilter(BaseFilter):
 
     def __init__(self, *, min_ratio: float = 0.02, exclusion_writer=None) -> None:
         super().__init__(exclusion_writer)
-        self.min_ratio = _check_ratio("min_ratio", min_ratio)
+        self.min_ratio = check_fraction("min_ratio", min_ratio)
 
     def filter(self, doc: Document) -> bool | tuple[bool, str]:
         ratio = doc.metadata[META_HIRAGANA_RATIO] = hiragana_ratio(doc.text)
@@ -77,7 +72,7 @@ class JapaneseRatioFilter(BaseFilter):
 
     def __init__(self, *, min_ratio: float = 0.05, exclusion_writer=None) -> None:
         super().__init__(exclusion_writer)
-        self.min_ratio = _check_ratio("min_ratio", min_ratio)
+        self.min_ratio = check_fraction("min_ratio", min_ratio)
 
     def filter(self, doc: Document) -> bool | tuple[bool, str]:
         ratio = doc.metadata[META_JAPANESE_RATIO] = japanese_ratio(doc.text)
@@ -102,7 +97,7 @@ class KatakanaRatioFilter(BaseFilter):
 
     def __init__(self, *, max_ratio: float = 0.7, exclusion_writer=None) -> None:
         super().__init__(exclusion_writer)
-        self.max_ratio = _check_ratio("max_ratio", max_ratio)
+        self.max_ratio = check_fraction("max_ratio", max_ratio)
 
     def filter(self, doc: Document) -> bool | tuple[bool, str]:
         ratio = doc.metadata[META_KATAKANA_RATIO] = katakana_ratio(doc.text)

@@ -15,6 +15,7 @@ from datatrove.data import Document
 from datatrove.pipeline.filters.base_filter import BaseFilter
 
 from jmedcorpus.constants import QUALITY_DIGIT_RATIO_HIGH, QUALITY_SYMBOL_RATIO_HIGH
+from jmedcorpus.filters.validation import check_fraction
 from jmedcorpus.registry import register_step
 from jmedcorpus.text.charclass import digit_ratio, non_space_len
 
@@ -37,12 +38,6 @@ def symbol_ratio(text: str) -> float:
     return len(_SYMBOL.findall(text)) / n if n else 0.0
 
 
-def _check_ratio(name: str, value: float) -> float:
-    if not 0.0 <= value <= 1.0:
-        raise ValueError(f"{name} must be in [0, 1], got {value}")
-    return value
-
-
 @register_step("symbol_ratio")
 class SymbolRatioFilter(BaseFilter):
     """Drop documents made mostly of punctuation and symbols (separators, ASCII art, emoji runs).
@@ -60,7 +55,7 @@ class SymbolRatioFilter(BaseFilter):
 
     def __init__(self, *, max_ratio: float = 0.6, exclusion_writer=None) -> None:
         super().__init__(exclusion_writer)
-        self.max_ratio = _check_ratio("max_ratio", max_ratio)
+        self.max_ratio = check_fraction("max_ratio", max_ratio)
 
     def filter(self, doc: Document) -> bool | tuple[bool, str]:
         ratio = doc.metadata[META_SYMBOL_RATIO] = symbol_ratio(doc.text)
@@ -84,7 +79,7 @@ class DigitRatioFilter(BaseFilter):
 
     def __init__(self, *, max_ratio: float = 0.5, exclusion_writer=None) -> None:
         super().__init__(exclusion_writer)
-        self.max_ratio = _check_ratio("max_ratio", max_ratio)
+        self.max_ratio = check_fraction("max_ratio", max_ratio)
 
     def filter(self, doc: Document) -> bool | tuple[bool, str]:
         ratio = doc.metadata[META_DIGIT_RATIO] = digit_ratio(doc.text)
