@@ -142,6 +142,8 @@ def recipe_from_dict(data, source: str = "<memory>") -> Recipe:
         cls = classes[use]
         _check_params(cls, params, f"{where} ({use})", fail)
         if getattr(cls, "is_global", False):
+            if any(spec.use == use for spec in steps):
+                fail(f"{where} ({use}): a global step may appear once; remove the repeat")
             seen_global = seen_global or use
         elif seen_global:
             fail(

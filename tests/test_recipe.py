@@ -54,6 +54,10 @@ def minimal(**step):
             {"name": "t", "steps": [{"use": "exact_dedup"}, {"use": "normalize"}]},
             "must come before global steps such as exact_dedup",
         ),
+        (
+            {"name": "t", "steps": [{"use": "exact_dedup"}, {"use": "exact_dedup"}]},
+            "steps[1] (exact_dedup): a global step may appear once",
+        ),
     ],
 )
 def test_errors_are_one_line_with_key_and_fix(data, message):

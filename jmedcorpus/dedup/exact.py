@@ -28,7 +28,12 @@ HASH_SCHEMA = pa.schema([("h1", pa.uint64()), ("h2", pa.uint64()), ("row", pa.in
 
 def text_hash(text: str) -> tuple[int, int]:
     """128-bit BLAKE2b of the UTF-8 text as two unsigned 64-bit halves."""
-    digest = hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16).digest()
+    return bytes_hash(text.encode("utf-8", "surrogatepass"))
+
+
+def bytes_hash(data: bytes) -> tuple[int, int]:
+    """:func:`text_hash` of already-encoded text (callers that also need the byte size)."""
+    digest = hashlib.blake2b(data, digest_size=16).digest()
     return int.from_bytes(digest[:8], "little"), int.from_bytes(digest[8:], "little")
 
 

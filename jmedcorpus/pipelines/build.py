@@ -27,6 +27,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 from jmedcorpus import __version__
+from jmedcorpus.dedup.exact import ExactDedup
 from jmedcorpus.errors import UserError
 from jmedcorpus.io.parquet import atomic_write_json, remove_temporaries
 from jmedcorpus.io.plan import WorkUnit, plan_units
@@ -34,6 +35,7 @@ from jmedcorpus.pipelines import publish
 from jmedcorpus.pipelines.ray_tasks import TaskFailure, ray_runtime, run_tasks
 from jmedcorpus.pipelines.unit import RESULT_FILE, process_unit, step_names
 from jmedcorpus.recipe import Recipe
+from jmedcorpus.registry import registered_steps
 
 MANIFEST = "manifest.json"
 OWNER_MARKER = ".jmedcorpus"  # written first into every output directory this tool creates
@@ -135,7 +137,10 @@ def build(opts: BuildOptions) -> dict:
     remove_temporaries(out)
     by_key = {u.key: u for u in units}
     names = step_names(recipe)
-    global_steps = [n for n, s in zip(names, recipe.steps) if s.use == "exact_dedup"]
+    # the one global stage this driver runs (the recipe loader allows each global step once)
+    dedup_step = next(
+        (n for n, s in zip(names, recipe.steps) if registered_steps()[s.use] is ExactDedup), None
+    )
 
     with ray_runtime(opts.workers, opts.ray_address):
         limit = opts.workers
@@ -153,7 +158,7 @@ def build(opts: BuildOptions) -> dict:
 
         dups_dir = os.path.join(work, f"dups-{build_fp}")
         dedup_counts: Counter = Counter()
-        if global_steps:
+        if dedup_step:
             dedup_calls = [
                 (
                     f"bucket-{b:04d}",
@@ -184,8 +189,8 @@ def build(opts: BuildOptions) -> dict:
                     u,
                     unit_dirs[u.key],
                     out,
-                    dups_dir if global_steps else None,
-                    global_steps[0] if global_steps else None,
+                    dups_dir if dedup_step else None,
+                    dedup_step,
                     line_offsets[u.key],
                     recipe.output.compression,
                 ),
@@ -216,7 +221,7 @@ def build(opts: BuildOptions) -> dict:
         units,
         results,
         dedup_counts,
-        global_steps,
+        dedup_step,
         shards,
         shard_plan,
         build_fp,
@@ -234,16 +239,16 @@ def build(opts: BuildOptions) -> dict:
 
 
 def _manifest(
-    opts, recipe, resolved, units, results, dedup_counts, global_steps, shards, shard_plan, build_fp, names
+    opts, recipe, resolved, units, results, dedup_counts, dedup_step, shards, shard_plan, build_fp, names
 ) -> dict:
     from jmedcorpus.versions import versions
 
     steps = []
     for name, spec in zip(names, recipe.steps):
-        if name in global_steps:
+        if name == dedup_step:
             n_in = sum(r["kept"] for r in results.values())
             n_removed = sum(dedup_counts.values())
-            reasons = {"dedup_exact_duplicate": n_removed} if n_removed else {}
+            reasons = {ExactDedup.reason: n_removed} if n_removed else {}
             steps.append(
                 {
                     "name": name,

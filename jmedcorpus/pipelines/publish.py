@@ -5,7 +5,6 @@ quarantined records, and writing the training shards. Every function named ``*_b
 from __future__ import annotations
 
 import glob
-import json
 import math
 import os
 
@@ -14,8 +13,8 @@ import pyarrow as pa
 import pyarrow.compute
 import pyarrow.parquet as pq
 
-from jmedcorpus.constants import DEDUP_EXACT_DUPLICATE, META_MECAB_TOKENS
-from jmedcorpus.dedup.exact import find_duplicates
+from jmedcorpus.constants import META_MECAB_TOKENS
+from jmedcorpus.dedup.exact import ExactDedup, find_duplicates
 from jmedcorpus.io.parquet import REMOVED_SCHEMA, atomic_write_table
 from jmedcorpus.io.plan import WorkUnit
 
@@ -107,17 +106,16 @@ def finalize_unit(
         kept = pq.read_table(os.path.join(unit_dir, "kept.parquet"), columns=["id", "text", "source"]).take(
             pa.array(rows)
         )
-        signals = [json.dumps({}, ensure_ascii=False)] * len(rows)
         removed = pa.table(
             {
                 "id": kept.column("id"),
                 "text": kept.column("text"),
                 "source": kept.column("source"),
                 "step": pa.array([dedup_step] * len(rows), pa.string()),
-                "reason": pa.array([DEDUP_EXACT_DUPLICATE] * len(rows), pa.string()),
+                "reason": pa.array([ExactDedup.reason] * len(rows), pa.string()),
                 "detail": pa.array([None] * len(rows), pa.string()),
                 "duplicate_of": dups.column("kept_id"),
-                "signals": pa.array(signals, pa.string()),
+                "signals": pa.array(["{}"] * len(rows), pa.string()),
             },
             schema=REMOVED_SCHEMA,
         )
@@ -153,7 +151,8 @@ def plan_shards(
             if a < b:
                 slices.append((unit_dirs[u.key], a - start, b - start))
         plan.append({"file": f"train-{k:05d}-of-{n_shards:05d}.parquet", "slices": slices})
-    plan[0].setdefault("schema_from", unit_dirs[units[0].key] if units else None)
+    # an empty corpus still gets one (empty) shard with the right columns
+    plan[0]["schema_from"] = unit_dirs[units[0].key]
     return plan
 
 

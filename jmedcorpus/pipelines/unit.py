@@ -20,7 +20,7 @@ from datatrove.data import Document
 from datatrove.pipeline.filters.base_filter import BaseFilter
 
 from jmedcorpus import constants as C
-from jmedcorpus.dedup.exact import HASH_SCHEMA, text_hash
+from jmedcorpus.dedup.exact import HASH_SCHEMA, bytes_hash
 from jmedcorpus.io.parquet import (
     QUARANTINE_SCHEMA,
     REMOVED_SCHEMA,
@@ -96,7 +96,7 @@ def process_unit(unit: WorkUnit, recipe: Recipe, unit_dir: str, n_buckets: int) 
     reader = UnitReader(
         unit, ReaderConfig(recipe.input.text_field, recipe.input.id_field, recipe.input.source_field)
     )
-    documents_read = chars_in = 0
+    documents_read = chars_in = kept_bytes = 0
 
     for item in reader:
         if isinstance(item, Quarantined):
@@ -140,7 +140,9 @@ def process_unit(unit: WorkUnit, recipe: Recipe, unit_dir: str, n_buckets: int) 
             continue
         row = len(kept)
         kept.append(_kept_row(doc, fields))
-        h1, h2 = text_hash(doc.text)
+        data = doc.text.encode("utf-8", "surrogatepass")
+        kept_bytes += len(data)
+        h1, h2 = bytes_hash(data)
         buckets.setdefault(h1 % n_buckets, []).append({"h1": h1, "h2": h2, "row": row, "id": doc.id})
 
     os.makedirs(unit_dir, exist_ok=True)
@@ -174,7 +176,7 @@ def process_unit(unit: WorkUnit, recipe: Recipe, unit_dir: str, n_buckets: int) 
         "steps": {n: {**c, "reasons": dict(c["reasons"])} for n, c in counts.items()},
         "kept": len(kept),
         "kept_chars": sum(len(r["text"]) for r in kept),
-        "kept_bytes": sum(len(r["text"].encode("utf-8", "surrogatepass")) for r in kept),
+        "kept_bytes": kept_bytes,
         "kept_mecab_tokens": sum(r.get(C.META_MECAB_TOKENS) or 0 for r in kept),
         "buckets": sorted(buckets),
         "seconds": round(time.time() - started, 3),
