@@ -11,6 +11,7 @@ Step conventions (every registered step follows them):
 """
 
 import jmedcorpus.dedup.exact
+import jmedcorpus.dedup.minhash
 import jmedcorpus.filters.language
 import jmedcorpus.filters.quality
 import jmedcorpus.text.normalize

@@ -5,22 +5,26 @@ collision among 10^12 documents has probability ~10^-15) and writes the hashes p
 hash into buckets; one Ray task per bucket then finds repeated hashes with a numpy sort. Memory
 per task is the bucket's share (~40 bytes per document plus ids), never one dict of the corpus.
 
-Keep rule (deterministic, independent of worker count): within a group of identical texts, the
-document first in input order survives; input order is the order of ``--input`` arguments, files
-sorted by path, then byte offset or row (see :mod:`jmedcorpus.io.plan`). Every removed copy is
-written to ``removed/exact_dedup/`` with ``duplicate_of`` set to the kept document's id.
+Keep rule (deterministic, independent of worker count and of input order): within a group of
+identical texts, the document with the smallest id (string order) survives; only if ids repeat
+does input order decide (the order of ``--input`` arguments, files sorted by path, then byte
+offset or row, see :mod:`jmedcorpus.io.plan`). Every removed copy is written to
+``removed/exact_dedup/`` with ``duplicate_of`` set to the kept document's id.
 """
 
 from __future__ import annotations
 
 import hashlib
+import os
 from typing import ClassVar
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute
 from datatrove.pipeline.base import PipelineStep
 
 from jmedcorpus.constants import DEDUP_EXACT_DUPLICATE
+from jmedcorpus.io.parquet import atomic_write_table
 from jmedcorpus.registry import register_step
 
 HASH_SCHEMA = pa.schema([("h1", pa.uint64()), ("h2", pa.uint64()), ("row", pa.int64()), ("id", pa.string())])
@@ -41,28 +45,29 @@ def find_duplicates(tables: list[tuple[int, pa.Table]]) -> list[tuple[int, int, 
     """Duplicates among ``(unit index, hash table)`` pairs of one bucket.
 
     Returns ``(unit, row, kept_id)`` for every document that is not the first of its hash group
-    in (unit, row) order.
+    in (id, unit, row) order.
 
     >>> t = lambda rows: pa.Table.from_pylist(rows, schema=HASH_SCHEMA)
-    >>> a = t([{"h1": 1, "h2": 2, "row": 0, "id": "a0"}, {"h1": 5, "h2": 5, "row": 1, "id": "a1"}])
-    >>> b = t([{"h1": 1, "h2": 2, "row": 0, "id": "b0"}])
-    >>> find_duplicates([(1, b), (0, a)])
-    [(1, 0, 'a0')]
+    >>> a = t([{"h1": 1, "h2": 2, "row": 0, "id": "b0"}, {"h1": 5, "h2": 5, "row": 1, "id": "a1"}])
+    >>> b = t([{"h1": 1, "h2": 2, "row": 0, "id": "a0"}])
+    >>> find_duplicates([(0, a), (1, b)])  # the smallest id is kept, wherever it comes in the input
+    [(0, 0, 'a0')]
     """
     tables = [(u, t) for u, t in tables if t.num_rows]
     if not tables:
         return []
-    h1 = np.concatenate([t.column("h1").to_numpy() for _, t in tables])
-    h2 = np.concatenate([t.column("h2").to_numpy() for _, t in tables])
-    unit = np.concatenate([np.full(t.num_rows, u, dtype=np.int64) for u, t in tables])
-    row = np.concatenate([t.column("row").to_numpy() for _, t in tables])
-    order = np.lexsort((row, unit, h2, h1))  # last key sorts first: by hash, then input order
-    h1, h2 = h1[order], h2[order]
+    table = pa.concat_tables(
+        [t.append_column("unit", pa.array(np.full(t.num_rows, u, dtype=np.int64))) for u, t in tables]
+    )
+    keys = [(k, "ascending") for k in ("h1", "h2", "id", "unit", "row")]
+    order = pa.compute.sort_indices(table, sort_keys=keys).to_numpy()
+    h1, h2 = table.column("h1").to_numpy()[order], table.column("h2").to_numpy()[order]
+    unit, row = table.column("unit").to_numpy(), table.column("row").to_numpy()
     same_as_previous = np.zeros(len(order), dtype=bool)
     same_as_previous[1:] = (h1[1:] == h1[:-1]) & (h2[1:] == h2[:-1])
     if not same_as_previous.any():
         return []
-    ids = pa.concat_arrays([t.column("id").combine_chunks() for _, t in tables])
+    ids = table.column("id").combine_chunks()
     group_start = np.maximum.accumulate(np.where(~same_as_previous, np.arange(len(order)), 0))
     out = []
     for pos in np.flatnonzero(same_as_previous):
@@ -71,14 +76,37 @@ def find_duplicates(tables: list[tuple[int, pa.Table]]) -> list[tuple[int, int, 
     return out
 
 
+class ExactCollector:
+    """Writes a unit's document hashes, partitioned by hash into ``hashes-bNNNN.parquet``."""
+
+    def __init__(self, unit_dir: str, n_buckets: int) -> None:
+        self.unit_dir, self.n_buckets = unit_dir, n_buckets
+        self.buckets: dict[int, list[dict]] = {}
+
+    def add(self, row: int, doc, data: bytes) -> None:
+        h1, h2 = bytes_hash(data)
+        self.buckets.setdefault(h1 % self.n_buckets, []).append(
+            {"h1": h1, "h2": h2, "row": row, "id": doc.id}
+        )
+
+    def close(self) -> dict:
+        for b, rows in self.buckets.items():
+            atomic_write_table(
+                pa.Table.from_pylist(rows, schema=HASH_SCHEMA),
+                os.path.join(self.unit_dir, f"hashes-b{b:04d}.parquet"),
+                "none",
+            )
+        return {"buckets": sorted(self.buckets)}
+
+
 @register_step("exact_dedup")
 class ExactDedup(PipelineStep):
     """Drop exact duplicates of the normalized text across the whole corpus (reason
-    ``dedup_exact_duplicate``), keeping the first in input order.
+    ``dedup_exact_duplicate``), keeping the smallest id.
 
     In ``jmedcorpus build`` this is a global stage (hash shuffle on Ray, see the module
     docstring). Run directly as a datatrove step, it deduplicates the stream it is given, with
-    the same keep-first rule.
+    the first occurrence kept.
     """
 
     name = "exact dedup"
@@ -89,6 +117,10 @@ class ExactDedup(PipelineStep):
 
     def __init__(self) -> None:
         super().__init__()
+
+    def collector(self, unit_dir: str, n_buckets: int) -> ExactCollector:
+        """The per-unit part of the build: hashes by bucket."""
+        return ExactCollector(unit_dir, n_buckets)
 
     def run(self, data, rank: int = 0, world_size: int = 1):
         seen: set[tuple[int, int]] = set()

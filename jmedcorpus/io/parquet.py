@@ -24,7 +24,8 @@ REMOVED_SCHEMA = pa.schema(
         ("step", pa.string()),
         ("reason", pa.string()),
         ("detail", pa.string()),
-        ("duplicate_of", pa.string()),
+        ("duplicate_of", pa.string()),  # dedup steps: the id of the document kept instead
+        ("cluster", pa.int64()),  # near-duplicate dedup: the cluster number (see removed/<step>)
         ("signals", pa.string()),  # JSON object of the signals measured before the drop
     ]
 )
@@ -54,6 +55,18 @@ def atomic_write_table(table: pa.Table, path: str, compression: str = "zstd") ->
     os.makedirs(directory, exist_ok=True)
     tmp = os.path.join(directory, f".{name}.tmp-{os.getpid()}")
     pq.write_table(table, tmp, compression=None if compression == "none" else compression)
+    os.replace(tmp, path)
+
+
+def atomic_save_npy(array, path: str) -> None:
+    """``np.save`` to ``path`` atomically (same rule as :func:`atomic_write_table`)."""
+    import numpy as np
+
+    directory, name = os.path.split(path)
+    os.makedirs(directory, exist_ok=True)
+    tmp = os.path.join(directory, f".{name}.tmp-{os.getpid()}")
+    with open(tmp, "wb") as f:
+        np.save(f, array)
     os.replace(tmp, path)
 
 

@@ -6,7 +6,9 @@ Stages, each a set of Ray tasks with a barrier between them:
    steps (:mod:`jmedcorpus.pipelines.unit`) and writes the unit's results under
    ``OUT/.work/units/``. A unit whose ``result.json`` exists from an earlier run with the same
    recipe and the same input file is not run again: a killed build resumes.
-2. **dedup**: one task per hash bucket finds exact duplicates across the whole corpus.
+2. **global steps**, in recipe order (:mod:`jmedcorpus.pipelines.global_stages`): exact dedup
+   (one task per hash bucket), near-duplicate dedup (one task per band-key bucket, then one
+   clustering task); each sees only what the earlier ones kept.
 3. **publish**: one task per unit writes its removed and quarantined records under their final
    names; one task per shard writes ``OUT/data/train-XXXXX-of-YYYYY.parquet``. The manifest is
    deleted when publishing starts and written last: an output with a ``manifest.json`` is complete.
@@ -27,15 +29,14 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 from jmedcorpus import __version__
-from jmedcorpus.dedup.exact import ExactDedup
 from jmedcorpus.errors import UserError
 from jmedcorpus.io.parquet import atomic_write_json, remove_temporaries
 from jmedcorpus.io.plan import WorkUnit, plan_units
 from jmedcorpus.pipelines import publish
+from jmedcorpus.pipelines.global_stages import STAGES, Corpus
 from jmedcorpus.pipelines.ray_tasks import TaskFailure, ray_runtime, run_tasks
 from jmedcorpus.pipelines.unit import RESULT_FILE, process_unit, step_names
 from jmedcorpus.recipe import Recipe
-from jmedcorpus.registry import registered_steps
 
 MANIFEST = "manifest.json"
 OWNER_MARKER = ".jmedcorpus"  # written first into every output directory this tool creates
@@ -137,10 +138,7 @@ def build(opts: BuildOptions) -> dict:
     remove_temporaries(out)
     by_key = {u.key: u for u in units}
     names = step_names(recipe)
-    # the one global stage this driver runs (the recipe loader allows each global step once)
-    dedup_step = next(
-        (n for n, s in zip(names, recipe.steps) if registered_steps()[s.use] is ExactDedup), None
-    )
+    global_steps = [(n, s) for n, s in zip(names, recipe.build_steps()) if getattr(s, "is_global", False)]
 
     with ray_runtime(opts.workers, opts.ray_address):
         limit = opts.workers
@@ -156,27 +154,25 @@ def build(opts: BuildOptions) -> dict:
             )
         t_process = time.time()
 
-        dups_dir = os.path.join(work, f"dups-{build_fp}")
+        def run_stage(fn, stage_calls, desc):
+            done, failed = run_tasks(fn, stage_calls, limit=limit, desc=desc, progress=opts.progress)
+            if failed:
+                raise BuildFailed(_summary(desc, failed, len(stage_calls)))
+            return done
+
+        stage_work = os.path.join(work, f"global-{build_fp}")
+        shutil.rmtree(stage_work, ignore_errors=True)  # partial outputs of an interrupted run
+        corpus = Corpus(
+            units=[(u.index, unit_dirs[u.key]) for u in units],
+            results={u.index: results[u.key] for u in units},
+            earlier=[],
+        )
+        for name, step in global_steps:
+            corpus.earlier.append(STAGES[type(step)](name, step, corpus, n_buckets, stage_work, run_stage))
+        stages = corpus.earlier
         dedup_counts: Counter = Counter()
-        if dedup_step:
-            dedup_calls = [
-                (
-                    f"bucket-{b:04d}",
-                    (
-                        b,
-                        [(u.index, unit_dirs[u.key]) for u in units if b in results[u.key]["buckets"]],
-                        dups_dir,
-                    ),
-                )
-                for b in range(n_buckets)
-            ]
-            bucket_results, failures = run_tasks(
-                publish.dedup_bucket, dedup_calls, limit=limit, desc="dedup", progress=opts.progress
-            )
-            if failures:
-                raise BuildFailed(_summary("dedup", failures, len(dedup_calls)))
-            for per_unit in bucket_results.values():
-                dedup_counts.update({int(k): v for k, v in per_unit.items()})
+        for stage in stages:
+            dedup_counts.update(stage.removed)
         t_dedup = time.time()
 
         if os.path.exists(manifest_path):
@@ -189,8 +185,7 @@ def build(opts: BuildOptions) -> dict:
                     u,
                     unit_dirs[u.key],
                     out,
-                    dups_dir if dedup_step else None,
-                    dedup_step,
+                    [(st.name, st.reason, st.dups_dir) for st in stages],
                     line_offsets[u.key],
                     recipe.output.compression,
                 ),
@@ -220,8 +215,7 @@ def build(opts: BuildOptions) -> dict:
         resolved,
         units,
         results,
-        dedup_counts,
-        dedup_step,
+        stages,
         shards,
         shard_plan,
         build_fp,
@@ -238,27 +232,22 @@ def build(opts: BuildOptions) -> dict:
     return manifest
 
 
-def _manifest(
-    opts, recipe, resolved, units, results, dedup_counts, dedup_step, shards, shard_plan, build_fp, names
-) -> dict:
+def _manifest(opts, recipe, resolved, units, results, stages, shards, shard_plan, build_fp, names) -> dict:
     from jmedcorpus.versions import versions
 
     steps = []
+    by_name = {st.name: st for st in stages}
+    n_in = sum(r["kept"] for r in results.values())  # documents entering the first global step
     for name, spec in zip(names, recipe.steps):
-        if name == dedup_step:
-            n_in = sum(r["kept"] for r in results.values())
-            n_removed = sum(dedup_counts.values())
-            reasons = {ExactDedup.reason: n_removed} if n_removed else {}
-            steps.append(
-                {
-                    "name": name,
-                    "use": spec.use,
-                    "in": n_in,
-                    "out": n_in - n_removed,
-                    "removed": n_removed,
-                    "reasons": reasons,
-                }
-            )
+        if name in by_name:
+            st = by_name[name]
+            n_removed = sum(st.removed.values())
+            entry = {"name": name, "use": spec.use, "in": n_in, "out": n_in - n_removed, "removed": n_removed}
+            entry["reasons"] = {st.reason: n_removed} if n_removed else {}
+            if st.details:
+                entry["details"] = st.details
+            steps.append(entry)
+            n_in -= n_removed
             continue
         c = {"in": 0, "out": 0, "errors": 0, "reasons": Counter()}
         for r in results.values():

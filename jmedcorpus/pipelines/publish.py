@@ -1,6 +1,5 @@
-"""Global stages after the per-unit processing: exact-dedup buckets, publishing removed and
-quarantined records, and writing the training shards. Every function named ``*_bucket``,
-``finalize_unit`` or ``write_shard`` is the body of one Ray task."""
+"""The publish stage, after the global stages: removed and quarantined records under their final
+names, and the training shards. ``finalize_unit`` and ``write_shard`` are bodies of Ray tasks."""
 
 from __future__ import annotations
 
@@ -14,37 +13,9 @@ import pyarrow.compute
 import pyarrow.parquet as pq
 
 from jmedcorpus.constants import META_MECAB_TOKENS
-from jmedcorpus.dedup.exact import ExactDedup, find_duplicates
 from jmedcorpus.io.parquet import REMOVED_SCHEMA, atomic_write_table
 from jmedcorpus.io.plan import WorkUnit
-
-DUPS_SCHEMA = pa.schema([("unit", pa.int64()), ("row", pa.int64()), ("kept_id", pa.string())])
-
-
-def dedup_bucket(bucket: int, unit_dirs: list[tuple[int, str]], dups_dir: str) -> dict[int, int]:
-    """Find the exact duplicates of one hash bucket; write them to ``dups_dir``; count per unit."""
-    tables = []
-    for index, unit_dir in unit_dirs:
-        tables.append((index, pq.read_table(os.path.join(unit_dir, f"hashes-b{bucket:04d}.parquet"))))
-    dups = find_duplicates(tables)
-    rows = [{"unit": u, "row": r, "kept_id": k} for u, r, k in dups]
-    atomic_write_table(
-        pa.Table.from_pylist(rows, schema=DUPS_SCHEMA),
-        os.path.join(dups_dir, f"dups-b{bucket:04d}.parquet"),
-        "none",
-    )
-    counts: dict[int, int] = {}
-    for u, _, _ in dups:
-        counts[u] = counts.get(u, 0) + 1
-    return counts
-
-
-def _unit_dups(dups_dir: str | None, unit: int) -> pa.Table:
-    files = sorted(glob.glob(os.path.join(dups_dir, "dups-b*.parquet"))) if dups_dir else []
-    if not files:
-        return DUPS_SCHEMA.empty_table()
-    table = pq.read_table(files, filters=[("unit", "=", unit)], schema=DUPS_SCHEMA)
-    return table.sort_by("row")
+from jmedcorpus.pipelines.global_stages import read_dups
 
 
 def line_offsets(units: list[WorkUnit], results: dict) -> dict[str, int]:
@@ -73,15 +44,14 @@ def finalize_unit(
     unit: WorkUnit,
     unit_dir: str,
     out: str,
-    dups_dir: str | None,
-    dedup_step: str | None,
+    stages: list[tuple[str, str, str]],
     line_offset: int,
     compression: str,
 ) -> list[str]:
     """Publish one unit's removed and quarantined records; returns their paths relative to ``out``.
 
-    Also writes ``dup_rows.npy`` (rows of ``kept.parquet`` removed as duplicates) for the shard
-    writers.
+    ``stages`` are the global dedup stages as ``(step name, reason, dups_dir)``. Also writes
+    ``dup_rows.npy`` (rows of ``kept.parquet`` the global stages removed) for the shard writers.
     """
     written = []
     part = f"part-{unit.index:06d}.parquet"
@@ -99,29 +69,35 @@ def finalize_unit(
         rel = os.path.join("quarantine", part)
         atomic_write_table(table, os.path.join(out, rel), compression)
         written.append(rel)
-    dups = _unit_dups(dups_dir, unit.index)
-    rows = dups.column("row").to_numpy().astype(np.int64)
-    np.save(os.path.join(unit_dir, "dup_rows.npy"), rows)
-    if len(rows):
+    all_rows = [np.empty(0, dtype=np.int64)]
+    for step, reason, dups_dir in stages:
+        dups = read_dups(dups_dir, unit.index)
+        if not dups.num_rows:
+            continue
+        rows = dups.column("row").to_numpy().astype(np.int64)
+        all_rows.append(rows)
         kept = pq.read_table(os.path.join(unit_dir, "kept.parquet"), columns=["id", "text", "source"]).take(
             pa.array(rows)
         )
+        n = len(rows)
         removed = pa.table(
             {
                 "id": kept.column("id"),
                 "text": kept.column("text"),
                 "source": kept.column("source"),
-                "step": pa.array([dedup_step] * len(rows), pa.string()),
-                "reason": pa.array([ExactDedup.reason] * len(rows), pa.string()),
-                "detail": pa.array([None] * len(rows), pa.string()),
+                "step": pa.array([step] * n, pa.string()),
+                "reason": pa.array([reason] * n, pa.string()),
+                "detail": pa.array([None] * n, pa.string()),
                 "duplicate_of": dups.column("kept_id"),
-                "signals": pa.array(["{}"] * len(rows), pa.string()),
+                "cluster": dups.column("cluster"),
+                "signals": dups.column("signals"),
             },
             schema=REMOVED_SCHEMA,
         )
-        rel = os.path.join("removed", dedup_step, part)
+        rel = os.path.join("removed", step, part)
         atomic_write_table(removed, os.path.join(out, rel), compression)
         written.append(rel)
+    np.save(os.path.join(unit_dir, "dup_rows.npy"), np.unique(np.concatenate(all_rows)))
     return written
 
 

@@ -1,5 +1,6 @@
 """The body of one Ray task: read a work unit, push each document through the per-document
-steps, and write the unit's kept documents, removed documents, quarantine and dedup hashes.
+steps, and write the unit's kept documents, removed documents, quarantine, and what each global
+step collects (dedup hashes, MinHash signatures).
 
 Documents go through the steps one at a time (each step's datatrove ``run`` on a one-document
 stream) so that the step that drops a document, or fails on it, is known exactly: a drop is
@@ -20,7 +21,6 @@ from datatrove.data import Document
 from datatrove.pipeline.filters.base_filter import BaseFilter
 
 from jmedcorpus import constants as C
-from jmedcorpus.dedup.exact import HASH_SCHEMA, bytes_hash
 from jmedcorpus.io.parquet import (
     QUARANTINE_SCHEMA,
     REMOVED_SCHEMA,
@@ -84,6 +84,10 @@ def process_unit(unit: WorkUnit, recipe: Recipe, unit_dir: str, n_buckets: int) 
     steps = recipe.build_steps()
     names = step_names(recipe)
     local = [(n, s) for n, s in zip(names, steps) if not getattr(s, "is_global", False)]
+    # global steps see every surviving document here and write what their stages need
+    collectors = {
+        n: s.collector(unit_dir, n_buckets) for n, s in zip(names, steps) if getattr(s, "is_global", False)
+    }
     fields = signal_fields(steps)
     for _, step in local:
         if isinstance(step, BaseFilter):
@@ -92,7 +96,6 @@ def process_unit(unit: WorkUnit, recipe: Recipe, unit_dir: str, n_buckets: int) 
     kept: list[dict] = []
     removed: dict[str, list[dict]] = {n: [] for n, _ in local}
     quarantine: list[dict] = []
-    buckets: dict[int, list[dict]] = {}
     reader = UnitReader(
         unit, ReaderConfig(recipe.input.text_field, recipe.input.id_field, recipe.input.source_field)
     )
@@ -142,8 +145,8 @@ def process_unit(unit: WorkUnit, recipe: Recipe, unit_dir: str, n_buckets: int) 
         kept.append(_kept_row(doc, fields))
         data = doc.text.encode("utf-8", "surrogatepass")
         kept_bytes += len(data)
-        h1, h2 = bytes_hash(data)
-        buckets.setdefault(h1 % n_buckets, []).append({"h1": h1, "h2": h2, "row": row, "id": doc.id})
+        for collector in collectors.values():
+            collector.add(row, doc, data)
 
     os.makedirs(unit_dir, exist_ok=True)
     atomic_write_table(
@@ -160,12 +163,7 @@ def process_unit(unit: WorkUnit, recipe: Recipe, unit_dir: str, n_buckets: int) 
             pa.Table.from_pylist(quarantine, schema=QUARANTINE_SCHEMA),
             os.path.join(unit_dir, "quarantine.parquet"),
         )
-    for b, rows in buckets.items():
-        atomic_write_table(
-            pa.Table.from_pylist(rows, schema=HASH_SCHEMA),
-            os.path.join(unit_dir, f"hashes-b{b:04d}.parquet"),
-            "none",
-        )
+    global_outputs = {n: c.close() for n, c in collectors.items()}
 
     result = {
         "unit": unit.index,
@@ -178,7 +176,7 @@ def process_unit(unit: WorkUnit, recipe: Recipe, unit_dir: str, n_buckets: int) 
         "kept_chars": sum(len(r["text"]) for r in kept),
         "kept_bytes": kept_bytes,
         "kept_mecab_tokens": sum(r.get(C.META_MECAB_TOKENS) or 0 for r in kept),
-        "buckets": sorted(buckets),
+        "global": global_outputs,
         "seconds": round(time.time() - started, 3),
     }
     atomic_write_json(result, os.path.join(unit_dir, RESULT_FILE))
@@ -202,5 +200,6 @@ def _removed_row(doc: Document, step: str, reason: str, fields: dict[str, str]) 
         "reason": reason,
         "detail": None,
         "duplicate_of": None,
+        "cluster": None,
         "signals": json.dumps(signals, ensure_ascii=False),
     }

@@ -1,0 +1,189 @@
+"""The ``minhash_dedup`` step: remove near-duplicates (reprints, versions with a sentence edited,
+width variants, a header added) across the whole corpus.
+
+How ``jmedcorpus build`` runs it, as Ray stages with bounded memory per task:
+
+1. **Signatures**, in the per-unit tasks: each surviving document's shingles
+   (:mod:`jmedcorpus.dedup.shingles`) → a datasketch MinHash signature
+   (:mod:`jmedcorpus.dedup.signatures`), saved per unit (``minhash-sig.npy``, 4 bytes ×
+   ``num_perm`` per document) with the document's length; each band key goes to one of
+   ``n_buckets`` files by its hash (a shuffle, not one dictionary of the corpus).
+2. **Buckets**, one task each: equal band keys give candidate pairs
+   (:mod:`jmedcorpus.dedup.lsh`), verified by estimated Jaccard; documents an earlier dedup step
+   removed are left out.
+3. **Clusters**, one task: connected components over the verified pairs and the keep rule
+   (:mod:`jmedcorpus.dedup.components`): the longest document, then the smallest id.
+
+Every removed document goes to ``removed/minhash_dedup/`` with ``duplicate_of`` (the kept id),
+``cluster`` and, in ``signals``, the estimated Jaccard to the kept document and the cluster size.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import ClassVar
+
+import numpy as np
+from datatrove.pipeline.base import PipelineStep
+
+from jmedcorpus.constants import DEDUP_NEAR_DUPLICATE
+from jmedcorpus.dedup.components import Clusters, choose_keepers, components
+from jmedcorpus.dedup.lsh import verified_pairs
+from jmedcorpus.dedup.shingles import char_shingles, token_shingles
+from jmedcorpus.dedup.signatures import band_keys, lsh_bands, signatures
+from jmedcorpus.io.parquet import atomic_save_npy
+from jmedcorpus.registry import register_step
+
+SHINGLE_KINDS = ("char", "mecab")
+BATCH_DOCS = 512  # documents shingled and signed together: amortizes numpy call overhead
+BAND_ENTRY = np.dtype([("key", "<u8"), ("row", "<u4")])
+
+
+@register_step("minhash_dedup")
+class MinhashDedup(PipelineStep):
+    """Drop near-duplicates: documents whose shingle sets have Jaccard similarity of about
+    ``threshold`` or more with another document (reason ``dedup_near_duplicate``), keeping the
+    longest of each cluster, then the smallest id.
+
+    Args:
+        threshold: Jaccard similarity at which two documents count as duplicates (default 0.7).
+            Banding is chosen for it by datasketch's ``MinHashLSH``; with ``verify`` a candidate
+            pair must also reach it by estimated Jaccard.
+        shingle: ``char`` (character n-grams of the normalized text, default) or ``mecab``
+            (n-grams of MeCab tokens, reusing the ``mecab`` step's tokens when it ran).
+        n: n-gram size (default 5 characters; 3 is a good size for MeCab tokens).
+        num_perm: MinHash permutations (default 128; more is more accurate and slower).
+        seed: seed of the permutations; signatures are comparable only with the same seed.
+        verify: keep only candidate pairs whose estimated Jaccard reaches ``threshold``
+            (default on: it removes pairs that banding lets through below the threshold).
+    """
+
+    name = "near-duplicate dedup (MinHash LSH)"
+    type = "🫂 - DEDUP"
+    is_global = True
+    signal_fields: ClassVar[dict[str, str]] = {}
+    reason = DEDUP_NEAR_DUPLICATE
+
+    def __init__(
+        self,
+        *,
+        threshold: float = 0.7,
+        shingle: str = "char",
+        n: int = 5,
+        num_perm: int = 128,
+        seed: int = 1,
+        verify: bool = True,
+    ) -> None:
+        super().__init__()
+        if not 0.0 < threshold < 1.0:
+            raise ValueError(f"threshold must be between 0 and 1 (exclusive), got {threshold}")
+        if shingle not in SHINGLE_KINDS:
+            raise ValueError(f"shingle must be one of {', '.join(SHINGLE_KINDS)}, got {shingle!r}")
+        if not 1 <= n <= 32:
+            raise ValueError(f"n must be between 1 and 32, got {n}")
+        if not 16 <= num_perm <= 1024:
+            raise ValueError(f"num_perm must be between 16 and 1024, got {num_perm}")
+        self.threshold, self.shingle, self.n = threshold, shingle, n
+        self.num_perm, self.seed, self.verify = num_perm, seed, verify
+        self.bands, self.rows = lsh_bands(threshold, num_perm)
+
+    # --- shared by the build and by direct use ---------------------------------------------
+    def prepare(self, text: str):
+        """What a document contributes to its batch: the text, or its MeCab tokens (taken now:
+        the tokenizer remembers the last text only, which is the ``mecab`` step's last document)."""
+        if self.shingle == "char":
+            return text
+        from jmedcorpus.text.mecab import get_tokenizer
+
+        return get_tokenizer().word_tokenize(text)
+
+    def sign(self, prepared: list) -> np.ndarray:
+        """MinHash signatures of a batch of prepared documents, ``(len, num_perm)`` uint32."""
+        if self.shingle == "char":
+            shingles = char_shingles(prepared, self.n)
+        else:
+            shingles = token_shingles(prepared, self.n)
+        return signatures(shingles, len(prepared), self.num_perm, self.seed)
+
+    def collector(self, unit_dir: str, n_buckets: int) -> MinhashCollector:
+        """The per-unit part of the build (stage 1 in the module docstring)."""
+        return MinhashCollector(self, unit_dir, n_buckets)
+
+    def run(self, data, rank: int = 0, world_size: int = 1):
+        """Direct use as a datatrove step: deduplicate the stream in memory with the same
+        signatures, verification and keep rule as the build (the stream is buffered)."""
+        docs = list(data)
+        sigs = [np.empty((0, self.num_perm), np.uint32)]
+        for i in range(0, len(docs), BATCH_DOCS):
+            sigs.append(self.sign([self.prepare(d.text) for d in docs[i : i + BATCH_DOCS]]))
+        clusters = cluster_in_memory(
+            self, np.concatenate(sigs), [len(d.text) for d in docs], [d.id for d in docs]
+        )
+        removed = set(clusters.doc[clusters.removed].tolist())
+        for i, doc in enumerate(docs):
+            self.stat_update("total")
+            if i in removed:
+                self.stat_update("dropped", f"dropped_{self.reason}")
+                continue
+            self.stat_update("forwarded")
+            yield doc
+
+
+def cluster_in_memory(step: MinhashDedup, sigs: np.ndarray, chars: list[int], ids: list[str]) -> Clusters:
+    """Stages 2 and 3 for signatures held in memory (direct use, benchmarks): all band keys
+    form one bucket."""
+    signed = np.flatnonzero((sigs != np.uint32(0xFFFFFFFF)).any(axis=1))
+    keys = band_keys(sigs[signed], step.bands, step.rows)
+    edges, _ = verified_pairs(
+        keys.ravel(),
+        np.repeat(signed, step.bands),
+        lambda d: sigs[d],
+        step.threshold if step.verify else None,
+    )
+    nodes, labels = components(edges)
+    return choose_keepers(nodes, labels, np.asarray(chars)[nodes], [ids[i] for i in nodes])
+
+
+class MinhashCollector:
+    """Signs a unit's surviving documents in batches and writes, under the unit's directory,
+    ``minhash-sig.npy`` (signatures by row), ``minhash-chars.npy`` (characters per row) and
+    ``minhash-bands-bNNNN.npy`` (band key and row, partitioned by key into ``n_buckets``)."""
+
+    def __init__(self, step: MinhashDedup, unit_dir: str, n_buckets: int) -> None:
+        self.step, self.unit_dir, self.n_buckets = step, unit_dir, n_buckets
+        self.pending: list = []
+        self.sigs: list[np.ndarray] = []
+        self.chars: list[int] = []
+
+    def add(self, row: int, doc, data: bytes) -> None:
+        assert row == len(self.chars), "rows are added in order"
+        self.chars.append(len(doc.text))
+        self.pending.append(self.step.prepare(doc.text))
+        if len(self.pending) >= BATCH_DOCS:
+            self._flush()
+
+    def _flush(self) -> None:
+        if self.pending:
+            self.sigs.append(self.step.sign(self.pending))
+            self.pending = []
+
+    def close(self) -> dict:
+        self._flush()
+        sigs = np.concatenate(self.sigs) if self.sigs else np.empty((0, self.step.num_perm), np.uint32)
+        atomic_save_npy(sigs, os.path.join(self.unit_dir, "minhash-sig.npy"))
+        atomic_save_npy(
+            np.array(self.chars, dtype=np.int64), os.path.join(self.unit_dir, "minhash-chars.npy")
+        )
+        signed = np.flatnonzero((sigs != np.uint32(0xFFFFFFFF)).any(axis=1))  # no shingles: nothing to match
+        keys = band_keys(sigs[signed], self.step.bands, self.step.rows)
+        entries = np.empty(keys.size, dtype=BAND_ENTRY)
+        entries["key"] = keys.ravel()
+        entries["row"] = np.repeat(signed, self.step.bands)
+        bucket_of = entries["key"] % np.uint64(self.n_buckets)
+        buckets = []
+        for b in np.unique(bucket_of):
+            atomic_save_npy(
+                entries[bucket_of == b], os.path.join(self.unit_dir, f"minhash-bands-b{int(b):04d}.npy")
+            )
+            buckets.append(int(b))
+        return {"buckets": buckets, "signed": len(signed)}

@@ -1,0 +1,102 @@
+"""MinHash signatures and LSH band keys.
+
+Signatures are datasketch's: the ``affine32`` scheme of ``datasketch.MinHash`` with its own
+permutations (``MinHash(num_perm, seed).permutations``), so every signature equals, bit for bit,
+``MinHash(num_perm, seed, hashfunc=lambda h: h).update_batch(shingles)`` (a test checks this) and
+can be handed to datasketch (``LeanMinHash``, ``MinHashLSH``) as is. What differs is the batching:
+datasketch builds one Python object per document and hashes one shingle per Python call, which
+caps it at a few MB/s on short documents; here the shingles of many documents are permuted in one
+numpy product and reduced per document with ``np.minimum.reduceat``.
+
+Banding (``bands`` × ``rows`` = ``num_perm``) comes from datasketch's ``MinHashLSH`` parameter
+choice for the threshold, which minimizes the weighted false-positive and false-negative areas
+under the S-curve. Each band of a signature becomes one 64-bit key; two documents are candidates
+when any band key is equal.
+"""
+
+from __future__ import annotations
+
+import functools
+
+import numpy as np
+
+from jmedcorpus.dedup.shingles import Shingles
+
+_FMIX = (np.uint32(16), np.uint32(0x85EBCA6B), np.uint32(13), np.uint32(0xC2B2AE35))
+_EMPTY = np.uint32(0xFFFFFFFF)  # datasketch's empty value: a document without shingles
+BATCH_SHINGLES = (
+    1 << 13
+)  # shingles per numpy product: 8k × 128 × 4 B = 4 MB stays in cache (measured fastest of 2k-32k)
+
+
+@functools.cache
+def permutations(num_perm: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """datasketch's ``affine32`` permutation parameters ``(a, b)`` for ``num_perm`` and ``seed``."""
+    from datasketch import MinHash
+
+    a, b = MinHash(num_perm=num_perm, seed=seed, scheme="affine32").permutations
+    return a.astype(np.uint32), b.astype(np.uint32)
+
+
+@functools.cache
+def lsh_bands(threshold: float, num_perm: int, false_positive_weight: float = 0.5) -> tuple[int, int]:
+    """``(bands, rows)`` that datasketch's ``MinHashLSH`` picks for this threshold.
+
+    >>> lsh_bands(0.7, 128)
+    (14, 9)
+    """
+    from datasketch import MinHashLSH
+
+    lsh = MinHashLSH(
+        threshold=threshold,
+        num_perm=num_perm,
+        weights=(false_positive_weight, 1.0 - false_positive_weight),
+    )
+    return lsh.b, lsh.r
+
+
+def _fmix32(h: np.ndarray) -> np.ndarray:
+    """MurmurHash3's 32-bit finalizer, as datasketch applies to every input hash."""
+    s1, m1, s2, m2 = _FMIX
+    h = h ^ (h >> s1)
+    h *= m1
+    h ^= h >> s2
+    h *= m2
+    return h ^ (h >> s1)
+
+
+def signatures(shingles: Shingles, num_docs: int, num_perm: int, seed: int) -> np.ndarray:
+    """One MinHash signature (uint32 × ``num_perm``) per document of the batch; all
+    ``0xFFFFFFFF`` for a document without shingles (as datasketch's empty MinHash).
+
+    The shingles are permuted ``BATCH_SHINGLES`` at a time, so memory stays bounded for a batch of
+    tiny documents and for one huge document alike.
+    """
+    a, b = permutations(num_perm, seed)
+    out = np.full((num_docs, num_perm), _EMPTY, dtype=np.uint32)
+    flat, owner = _fmix32(shingles.hashes), shingles.owner
+    for lo in range(0, len(flat), BATCH_SHINGLES):
+        hv, docs = flat[lo : lo + BATCH_SHINGLES], owner[lo : lo + BATCH_SHINGLES]
+        # permutations × shingles: reducing along the contiguous axis is ~15x faster than along
+        # the other (measured: 0.4 ms vs 7.7 ms per 32k shingles)
+        phv = a[:, None] * hv[None, :]
+        phv += b[:, None]
+        starts = np.flatnonzero(np.r_[True, docs[1:] != docs[:-1]])
+        rows = docs[starts]  # each document once per batch: plain fancy-index update is exact
+        out[rows] = np.minimum(out[rows], np.minimum.reduceat(phv, starts, axis=1).T)
+    return out
+
+
+def band_keys(sigs: np.ndarray, bands: int, rows: int) -> np.ndarray:
+    """64-bit key of each band of each signature, ``(documents, bands)``; the band index is mixed
+    into the key, so keys of different bands never need to be told apart."""
+    n = len(sigs)
+    v = sigs[:, : bands * rows].reshape(n, bands, rows).astype(np.uint64)
+    h = np.broadcast_to(
+        np.arange(1, bands + 1, dtype=np.uint64) * np.uint64(0x9E3779B97F4A7C15), (n, bands)
+    ).copy()
+    for j in range(rows):
+        h ^= v[:, :, j]
+        h *= np.uint64(0xFF51AFD7ED558CCD)
+        h ^= h >> np.uint64(33)
+    return h
