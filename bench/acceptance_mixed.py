@@ -40,7 +40,9 @@ def main() -> None:
     args = ap.parse_args()
     data = Path(args.data_dir)
     records = {
-        name: [json.loads(line) for line in (data / name).read_text(encoding="utf-8").split("\n") if line.strip()]
+        name: [
+            json.loads(line) for line in (data / name).read_text(encoding="utf-8").split("\n") if line.strip()
+        ]
         for name in JA_FILES + EN_FILES
     }
 
