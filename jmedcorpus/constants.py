@@ -28,6 +28,7 @@ QUALITY_REPETITION_PREFIX = "quality_repetition_"
 # --- dedup -------------------------------------------------------------------------------------
 DEDUP_EXACT_DUPLICATE = "dedup_exact_duplicate"
 DEDUP_NEAR_DUPLICATE = "dedup_near_duplicate"
+BOILERPLATE_ONLY = "boilerplate_only"  # nothing but boilerplate lines left
 
 # --- quarantine (unreadable input records) ---------------------------------------------------
 QUARANTINE_INVALID_JSON = "invalid_json"

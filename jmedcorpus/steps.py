@@ -10,6 +10,7 @@ Step conventions (every registered step follows them):
   ``(False, REASON)`` with a reason constant from :mod:`jmedcorpus.constants`.
 """
 
+import jmedcorpus.dedup.boilerplate
 import jmedcorpus.dedup.exact
 import jmedcorpus.dedup.minhash
 import jmedcorpus.filters.language

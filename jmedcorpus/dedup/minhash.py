@@ -31,7 +31,7 @@ from jmedcorpus.dedup.components import Clusters, choose_keepers, components
 from jmedcorpus.dedup.lsh import verified_pairs
 from jmedcorpus.dedup.shingles import char_shingles, token_shingles
 from jmedcorpus.dedup.signatures import band_keys, lsh_bands, signatures
-from jmedcorpus.io.parquet import atomic_save_npy
+from jmedcorpus.io.parquet import atomic_save_npy, save_partitioned
 from jmedcorpus.registry import register_step
 
 SHINGLE_KINDS = ("char", "mecab")
@@ -197,11 +197,5 @@ class MinhashCollector:
         entries = np.empty(keys.size, dtype=BAND_ENTRY)
         entries["key"] = keys.ravel()
         entries["row"] = np.repeat(signed, self.step.bands)
-        bucket_of = entries["key"] % np.uint64(self.n_buckets)
-        buckets = []
-        for b in np.unique(bucket_of):
-            atomic_save_npy(
-                entries[bucket_of == b], os.path.join(self.unit_dir, f"minhash-bands-b{int(b):04d}.npy")
-            )
-            buckets.append(int(b))
-        return {"buckets": buckets, "signed": len(signed)}
+        pattern = os.path.join(self.unit_dir, "minhash-bands-b{:04d}.npy")
+        return {"buckets": save_partitioned(entries, self.n_buckets, pattern), "signed": len(signed)}

@@ -70,6 +70,18 @@ def atomic_save_npy(array, path: str) -> None:
     os.replace(tmp, path)
 
 
+def save_partitioned(entries, n_buckets: int, path_pattern: str) -> list[int]:
+    """Save a structured array whose first field is a 64-bit ``key`` as one ``.npy`` file per
+    bucket ``key % n_buckets`` (``path_pattern`` formatted with the bucket); returns the buckets."""
+    import numpy as np
+
+    bucket_of = entries["key"] % np.uint64(n_buckets)
+    buckets = [int(b) for b in np.unique(bucket_of)]
+    for b in buckets:
+        atomic_save_npy(entries[bucket_of == b], path_pattern.format(b))
+    return buckets
+
+
 def atomic_write_json(obj, path: str) -> None:
     """Write JSON to ``path`` atomically (same rule as :func:`atomic_write_table`)."""
     directory, name = os.path.split(path)

@@ -170,9 +170,8 @@ def build(opts: BuildOptions) -> dict:
         for name, step in global_steps:
             corpus.earlier.append(STAGES[type(step)](name, step, corpus, n_buckets, stage_work, run_stage))
         stages = corpus.earlier
-        dedup_counts: Counter = Counter()
-        for stage in stages:
-            dedup_counts.update(stage.removed)
+        dedups = [(st.name, st.reason, st.dups_dir) for st in stages if st.dups_dir]
+        editor = next(((st.name, st.edit_step, st.keys_dir) for st in stages if st.edit_step), None)
         t_dedup = time.time()
 
         if os.path.exists(manifest_path):
@@ -185,7 +184,8 @@ def build(opts: BuildOptions) -> dict:
                     u,
                     unit_dirs[u.key],
                     out,
-                    [(st.name, st.reason, st.dups_dir) for st in stages],
+                    dedups,
+                    editor,
                     line_offsets[u.key],
                     recipe.output.compression,
                 ),
@@ -197,7 +197,7 @@ def build(opts: BuildOptions) -> dict:
         )
         if failures:
             raise BuildFailed(_summary("publish", failures, len(units)))
-        shard_plan = publish.plan_shards(units, results, dedup_counts, unit_dirs, recipe.output.shard_mb)
+        shard_plan = publish.plan_shards(units, finalized, unit_dirs, recipe.output.shard_mb)
         shard_calls = [(s["file"], (s, out, recipe.output.compression)) for s in shard_plan]
         shards, failures = run_tasks(
             publish.write_shard, shard_calls, limit=limit, desc="write shards", progress=opts.progress
@@ -206,8 +206,8 @@ def build(opts: BuildOptions) -> dict:
             raise BuildFailed(_summary("shard", failures, len(shard_plan)))
 
     produced = {os.path.join(out, "data", s["file"]) for s in shard_plan}
-    for files in finalized.values():
-        produced.update(os.path.join(out, f) for f in files)
+    for f in finalized.values():
+        produced.update(os.path.join(out, path) for path in f["files"])
     publish.remove_stale(out, produced)
     manifest = _manifest(
         opts,
@@ -216,6 +216,7 @@ def build(opts: BuildOptions) -> dict:
         units,
         results,
         stages,
+        finalized,
         shards,
         shard_plan,
         build_fp,
@@ -232,7 +233,9 @@ def build(opts: BuildOptions) -> dict:
     return manifest
 
 
-def _manifest(opts, recipe, resolved, units, results, stages, shards, shard_plan, build_fp, names) -> dict:
+def _manifest(
+    opts, recipe, resolved, units, results, stages, finalized, shards, shard_plan, build_fp, names
+) -> dict:
     from jmedcorpus.versions import versions
 
     steps = []
@@ -241,6 +244,12 @@ def _manifest(opts, recipe, resolved, units, results, stages, shards, shard_plan
     for name, spec in zip(names, recipe.steps):
         if name in by_name:
             st = by_name[name]
+            if st.edit_step:  # removed at publish time: counted there
+                edits = Counter()
+                for f in finalized.values():
+                    edits.update(f["boilerplate"])
+                st.removed = {0: edits.pop("dropped", 0)}
+                st.details.update(edits)
             n_removed = sum(st.removed.values())
             entry = {"name": name, "use": spec.use, "in": n_in, "out": n_in - n_removed, "removed": n_removed}
             entry["reasons"] = {st.reason: n_removed} if n_removed else {}

@@ -23,6 +23,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from jmedcorpus.dedup.boilerplate import BoilerplateLines
 from jmedcorpus.dedup.components import choose_keepers, components
 from jmedcorpus.dedup.exact import ExactDedup, find_duplicates
 from jmedcorpus.dedup.lsh import estimated_jaccard, verified_pairs
@@ -46,9 +47,11 @@ class StageResult:
 
     name: str
     reason: str
-    dups_dir: str
+    dups_dir: str | None  # None for a stage that removes nothing before publishing
     removed: dict[int, int]  # unit index → documents removed
     details: dict = field(default_factory=dict)
+    edit_step: object = None  # a step that edits documents at publish time (boilerplate_lines)
+    keys_dir: str | None = None  # what it needs for that
 
 
 @dataclass
@@ -262,7 +265,7 @@ def run_minhash(
 ) -> StageResult:
     dups_dir, edges_dir = os.path.join(work, f"dups-{name}"), os.path.join(work, f"edges-{name}")
     bases = corpus.bases
-    earlier = [s.dups_dir for s in corpus.earlier]
+    earlier = [s.dups_dir for s in corpus.earlier if s.dups_dir]
     threshold = step.threshold if step.verify else None
     calls = [
         (f"bucket-{b:04d}", (b, corpus.units, bases, earlier, threshold, edges_dir)) for b in range(n_buckets)
@@ -283,4 +286,44 @@ def run_minhash(
     return StageResult(name, step.reason, dups_dir, removed, details)
 
 
-STAGES = {ExactDedup: run_exact, MinhashDedup: run_minhash}
+# --- repeated boilerplate lines ----------------------------------------------------------------
+def boilerplate_bucket(
+    bucket: int,
+    units: list[tuple[int, str]],
+    bases: np.ndarray,
+    earlier_dirs: list[str],
+    min_documents: int,
+    out_dir: str,
+) -> dict:
+    """Count in how many surviving documents each line key of one bucket occurs; save the keys
+    that reach ``min_documents`` as ``boilerplate-keys-bNNNN.npy``."""
+    keys = [np.empty(0, np.uint64)]
+    gone = _earlier_removed(earlier_dirs, units, bases)
+    for pos, (_, unit_dir) in enumerate(units):
+        path = os.path.join(unit_dir, f"boilerplate-b{bucket:04d}.npy")
+        if os.path.exists(path):
+            entries = np.load(path)
+            alive = ~np.isin(bases[pos] + entries["row"].astype(np.int64), gone)
+            keys.append(entries["key"][alive])
+    values, counts = np.unique(np.concatenate(keys), return_counts=True)  # entries are unique per document
+    frequent = counts >= min_documents
+    atomic_save_npy(values[frequent], os.path.join(out_dir, f"boilerplate-keys-b{bucket:04d}.npy"))
+    return {"lines": int(frequent.sum()), "occurrences": int(counts[frequent].sum())}
+
+
+def run_boilerplate(name: str, step, corpus: Corpus, n_buckets: int, work: str, run: Runner) -> StageResult:
+    keys_dir = os.path.join(work, f"keys-{name}")
+    bases, earlier = corpus.bases, [s.dups_dir for s in corpus.earlier if s.dups_dir]
+    calls = [
+        (f"bucket-{b:04d}", (b, corpus.units, bases, earlier, step.min_documents, keys_dir))
+        for b in range(n_buckets)
+    ]
+    counted = run(boilerplate_bucket, calls, f"{name} buckets").values()
+    details = {
+        "boilerplate_lines": sum(c["lines"] for c in counted),
+        "documents_with_them": sum(c["occurrences"] for c in counted),
+    }
+    return StageResult(name, step.reason, None, {}, details, edit_step=step, keys_dir=keys_dir)
+
+
+STAGES = {ExactDedup: run_exact, MinhashDedup: run_minhash, BoilerplateLines: run_boilerplate}

@@ -12,7 +12,7 @@ import pyarrow as pa
 import pyarrow.compute
 import pyarrow.parquet as pq
 
-from jmedcorpus.constants import META_MECAB_TOKENS
+from jmedcorpus.constants import META_CHARS, META_MECAB_TOKENS
 from jmedcorpus.io.parquet import REMOVED_SCHEMA, atomic_write_table
 from jmedcorpus.io.plan import WorkUnit
 from jmedcorpus.pipelines.global_stages import read_dups
@@ -40,18 +40,39 @@ def _publish_file(src: str, dst: str) -> None:
     os.replace(tmp, dst)
 
 
+def _removed_table(kept: pa.Table, step: str, reason: str, duplicate_of, cluster, signals) -> pa.Table:
+    n = kept.num_rows
+    return pa.table(
+        {
+            "id": kept.column("id"),
+            "text": kept.column("text"),
+            "source": kept.column("source"),
+            "step": pa.array([step] * n, pa.string()),
+            "reason": pa.array([reason] * n, pa.string()),
+            "detail": pa.array([None] * n, pa.string()),
+            "duplicate_of": duplicate_of,
+            "cluster": cluster,
+            "signals": signals,
+        },
+        schema=REMOVED_SCHEMA,
+    )
+
+
 def finalize_unit(
     unit: WorkUnit,
     unit_dir: str,
     out: str,
     stages: list[tuple[str, str, str]],
+    boilerplate: tuple[str, object, str] | None,
     line_offset: int,
     compression: str,
-) -> list[str]:
-    """Publish one unit's removed and quarantined records; returns their paths relative to ``out``.
+) -> dict:
+    """Publish one unit's removed and quarantined records and write ``final.parquet``: the kept
+    documents that survived every global step, in input order, edited by ``boilerplate_lines``.
 
-    ``stages`` are the global dedup stages as ``(step name, reason, dups_dir)``. Also writes
-    ``dup_rows.npy`` (rows of ``kept.parquet`` the global stages removed) for the shard writers.
+    ``stages`` are the dedup stages as ``(step name, reason, dups_dir)``; ``boilerplate`` is
+    ``(step name, BoilerplateLines step, keys_dir)`` when that step is in the recipe. Returns the
+    published paths (relative to ``out``) and the final counts.
     """
     written = []
     part = f"part-{unit.index:06d}.parquet"
@@ -69,53 +90,104 @@ def finalize_unit(
         rel = os.path.join("quarantine", part)
         atomic_write_table(table, os.path.join(out, rel), compression)
         written.append(rel)
-    all_rows = [np.empty(0, dtype=np.int64)]
+
+    table = pq.read_table(os.path.join(unit_dir, "kept.parquet"))
+    keep = np.ones(table.num_rows, dtype=bool)
     for step, reason, dups_dir in stages:
         dups = read_dups(dups_dir, unit.index)
         if not dups.num_rows:
             continue
         rows = dups.column("row").to_numpy().astype(np.int64)
-        all_rows.append(rows)
-        kept = pq.read_table(os.path.join(unit_dir, "kept.parquet"), columns=["id", "text", "source"]).take(
-            pa.array(rows)
-        )
-        n = len(rows)
-        removed = pa.table(
-            {
-                "id": kept.column("id"),
-                "text": kept.column("text"),
-                "source": kept.column("source"),
-                "step": pa.array([step] * n, pa.string()),
-                "reason": pa.array([reason] * n, pa.string()),
-                "detail": pa.array([None] * n, pa.string()),
-                "duplicate_of": dups.column("kept_id"),
-                "cluster": dups.column("cluster"),
-                "signals": dups.column("signals"),
-            },
-            schema=REMOVED_SCHEMA,
+        keep[rows] = False
+        removed = _removed_table(
+            table.select(["id", "text", "source"]).take(pa.array(rows)),
+            step,
+            reason,
+            dups.column("kept_id"),
+            dups.column("cluster"),
+            dups.column("signals"),
         )
         rel = os.path.join("removed", step, part)
         atomic_write_table(removed, os.path.join(out, rel), compression)
         written.append(rel)
-    np.save(os.path.join(unit_dir, "dup_rows.npy"), np.unique(np.concatenate(all_rows)))
-    return written
+    table = table.filter(pa.array(keep))
+    edits = {}
+    if boilerplate:
+        table, dropped, edits = strip_boilerplate(table, *boilerplate[1:])
+        if dropped.num_rows:
+            n = dropped.num_rows
+            removed = _removed_table(
+                dropped,
+                boilerplate[0],
+                boilerplate[1].reason,
+                pa.nulls(n, pa.string()),
+                pa.nulls(n, pa.int64()),
+                pa.array(["{}"] * n),
+            )
+            rel = os.path.join("removed", boilerplate[0], part)
+            atomic_write_table(removed, os.path.join(out, rel), compression)
+            written.append(rel)
+    atomic_write_table(table, os.path.join(unit_dir, "final.parquet"), "none")
+    text_bytes = pa.compute.sum(pa.compute.binary_length(table.column("text"))).as_py() or 0
+    return {"files": written, "kept": table.num_rows, "kept_bytes": int(text_bytes), "boilerplate": edits}
 
 
-def plan_shards(
-    units: list[WorkUnit], results: dict, dedup_counts: dict, unit_dirs: dict, shard_mb: float
-) -> list[dict]:
-    """Cut the kept documents, in input order, into shards of about ``shard_mb`` of text.
+def strip_boilerplate(table: pa.Table, step, keys_dir: str) -> tuple[pa.Table, pa.Table, dict]:
+    """Remove boilerplate lines from the documents of ``table``; returns the edited table, the
+    (original) documents dropped because nothing was left, and counts. Signal columns that
+    measure the text (``chars``, ``mecab_tokens``) are recomputed for edited documents."""
+    files = sorted(glob.glob(os.path.join(keys_dir, "boilerplate-keys-b*.npy")))
+    keys = set(np.concatenate([np.load(f) for f in files] or [np.empty(0, np.uint64)]).tolist())
+    texts = table.column("text").to_pylist()
+    counts = [0] * len(texts)
+    changed = []
+    for i, text in enumerate(texts):
+        new, counts[i] = step.strip(text, keys) if keys else (text, 0)
+        if counts[i]:
+            texts[i] = new
+            changed.append(i)
+    too_short = np.zeros(len(texts), dtype=bool)
+    too_short[[i for i in changed if step.too_short(texts[i])]] = True
+    dropped = table.select(["id", "text", "source"]).filter(pa.array(too_short))
+    table = _set_column(table, "text", pa.array(texts, pa.string()))
+    table = _set_column(table, "boilerplate_lines_removed", pa.array(counts, pa.int64()))
+    edited = [i for i in changed if not too_short[i]]
+    if edited and META_CHARS in table.column_names:
+        chars = table.column(META_CHARS).to_pylist()
+        for i in edited:
+            chars[i] = len(texts[i])
+        table = _set_column(table, META_CHARS, pa.array(chars, table.schema.field(META_CHARS).type))
+    if edited and META_MECAB_TOKENS in table.column_names:
+        from jmedcorpus.text.mecab import get_tokenizer
+
+        tokens = table.column(META_MECAB_TOKENS).to_pylist()
+        for i in edited:
+            tokens[i] = len(get_tokenizer().word_tokenize(texts[i]))
+        table = _set_column(
+            table, META_MECAB_TOKENS, pa.array(tokens, table.schema.field(META_MECAB_TOKENS).type)
+        )
+    table = table.filter(pa.array(~too_short))
+    edits = {"documents_changed": len(changed), "lines_removed": sum(counts), "dropped": int(too_short.sum())}
+    return table, dropped, edits
+
+
+def _set_column(table: pa.Table, name: str, values: pa.Array) -> pa.Table:
+    i = table.schema.get_field_index(name)
+    return table.set_column(i, name, values) if i >= 0 else table.append_column(name, values)
+
+
+def plan_shards(units: list[WorkUnit], finalized: dict, unit_dirs: dict, shard_mb: float) -> list[dict]:
+    """Cut the final documents, in input order, into shards of about ``shard_mb`` of text.
 
     Depends only on counts, never on the number of workers: the same input gives the same shards.
     """
     pieces, total_rows, total_bytes = [], 0, 0
     for u in units:
-        r = results[u.key]
-        n = r["kept"] - dedup_counts.get(u.index, 0)
+        n = finalized[u.key]["kept"]
         if n:
             pieces.append((u, total_rows, n))
             total_rows += n
-            total_bytes += r["kept_bytes"] * n // max(r["kept"], 1)
+            total_bytes += finalized[u.key]["kept_bytes"]
     n_shards = max(1, math.ceil(total_bytes / (shard_mb * (1 << 20))))
     n_shards = min(n_shards, max(total_rows, 1))
     plan = []
@@ -133,19 +205,12 @@ def plan_shards(
 
 
 def write_shard(shard: dict, out: str, compression: str) -> dict:
-    """Write one training shard from its slices of the units' kept documents."""
+    """Write one training shard from its slices of the units' final documents."""
     tables = []
     for unit_dir, start, stop in shard["slices"]:
-        table = pq.read_table(os.path.join(unit_dir, "kept.parquet"))
-        dup_rows = np.load(os.path.join(unit_dir, "dup_rows.npy"))
-        if len(dup_rows):
-            keep = np.ones(table.num_rows, dtype=bool)
-            keep[dup_rows] = False
-            table = table.filter(pa.array(keep))
-        tables.append(table.slice(start, stop - start))
+        tables.append(pq.read_table(os.path.join(unit_dir, "final.parquet")).slice(start, stop - start))
     if not tables:
-        schema = pq.read_schema(os.path.join(shard["schema_from"], "kept.parquet"))
-        tables = [schema.empty_table()]
+        tables = [pq.read_schema(os.path.join(shard["schema_from"], "final.parquet")).empty_table()]
     table = pa.concat_tables(tables)
     atomic_write_table(table, os.path.join(out, "data", shard["file"]), compression)
     tokens = table.column(META_MECAB_TOKENS) if META_MECAB_TOKENS in table.column_names else None
