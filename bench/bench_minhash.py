@@ -91,6 +91,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -540,11 +541,15 @@ def generate_planted(pools: dict[str, list[str]], args, in_dir: Path) -> tuple[d
     for g in rng.sample(range(n_base), n_near):
         kind = rng.choice(NEAR_KINDS)
         drawn[kind] += 1
-        while True:
-            done, text = make_copy(bases[g], kind, rng)
+        for attempt in range(100):
+            # an edit that made an existing text is drawn again; after 10 tries (a document whose
+            # every deletion gives another base) a header or footer, which has many variants
+            done, text = make_copy(bases[g], kind if attempt < 10 else "header_footer", rng)
             if text not in seen:
                 break
-            collisions += 1  # the edit made an existing text: edit again
+            collisions += 1
+        else:
+            raise RuntimeError("bench_minhash: could not make a distinct near copy")
         seen.add(text)
         applied[done] += 1
         docs.append((text, g, kinds.index(done)))
@@ -613,6 +618,55 @@ steps:
 """
 
 
+class PeakTimeline:
+    """Every 0.25 s, the running peaks a ``TreeSampler`` has seen so far (total tree, largest
+    process), with the time since the command started: tells in which phase a peak was reached."""
+
+    def __init__(self, sampler: TreeSampler, t0: float) -> None:
+        self.sampler, self.t0 = sampler, t0
+        self.points: list[tuple[float, int, int]] = []
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        while not self._stop.wait(0.25):
+            try:
+                largest = max((rss for _, rss in list(self.sampler.peak_by_pid.values())), default=0)
+            except RuntimeError:  # the sampler thread added a process meanwhile
+                continue
+            self.points.append((time.perf_counter() - self.t0, self.sampler.peak_total, largest))
+
+    def __enter__(self):
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self._stop.set()
+        self._thread.join()
+        return False
+
+    def by_phase(self, wall: float, timing: dict) -> dict:
+        """Running peaks (MB) at the end of each build phase. The phases are placed by the
+        manifest's ``timing_seconds`` after ``wall - total`` seconds of start-up (interpreter,
+        imports; Ray's shutdown at the end is counted there too, so boundaries are approximate)."""
+        start = wall - timing["total"]
+        ends = {"startup": start}
+        for phase in ("process", "dedup", "publish"):
+            start += timing[phase]
+            ends[phase] = start
+        ends["exit"] = wall
+        out = {}
+        for phase, end in ends.items():
+            seen = [p for p in self.points if p[0] <= end]
+            total, largest = (seen[-1][1], seen[-1][2]) if seen else (0, 0)
+            out[phase] = {
+                "t_end_s": round(end, 1),
+                "total_mb": round(total / MB),
+                "largest_mb": round(largest / MB),
+            }
+        return out
+
+
 def run_build(files: list[str], recipe: Path, out_dir: Path, workers: int, log: Path) -> dict:
     options = {"--output": str(out_dir), "--workers": str(workers)}
     cmd = [sys.executable, "-m", "jmedcorpus", "build", str(recipe), "--input", *files]
@@ -621,7 +675,7 @@ def run_build(files: list[str], recipe: Path, out_dir: Path, workers: int, log: 
     t0 = time.perf_counter()
     with open(log, "w", encoding="utf-8") as err:
         proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=err, text=True, env=env)
-        with TreeSampler(proc.pid, "build_driver") as sampler:
+        with TreeSampler(proc.pid, "build_driver") as sampler, PeakTimeline(sampler, t0) as timeline:
             stdout, _ = proc.communicate()
     wall = time.perf_counter() - t0
     res = {"seconds": wall, "returncode": proc.returncode, "memory": sampler.summary()}
@@ -631,22 +685,48 @@ def run_build(files: list[str], recipe: Path, out_dir: Path, workers: int, log: 
         return res
     res["stdout_json"] = json.loads(stdout) if stdout.strip().startswith("{") else None
     res["manifest"] = json.loads((out_dir / "manifest.json").read_text(encoding="utf-8"))
+    res["memory"]["running_peak_by_phase"] = timeline.by_phase(wall, res["manifest"]["timing_seconds"])
     return res
 
 
-def _removed(out_dir: Path, step: str) -> tuple[np.ndarray, np.ndarray]:
-    """(removed document numbers, kept document numbers) of one step, 0-based."""
+def _removed(out_dir: Path, step: str):
+    """(removed document numbers, kept document numbers) of one step, 0-based, and the table
+    (``cluster``, ``signals``)."""
     import pyarrow.parquet as pq
 
     files = sorted(glob.glob(str(out_dir / "removed" / step / "*.parquet")))
-    if not files:
-        return np.empty(0, np.int64), np.empty(0, np.int64)
-    t = pq.read_table(files, columns=["id", "duplicate_of"])
+    t = pq.read_table(files, columns=["id", "duplicate_of", "cluster", "signals"]) if files else None
 
     def numbers(col):
-        return np.array([int(x[4:]) - 1 for x in t.column(col).to_pylist()], dtype=np.int64)
+        values = t.column(col).to_pylist() if t is not None else []
+        return np.array([int(x[4:]) - 1 for x in values], dtype=np.int64)
 
-    return numbers("id"), numbers("duplicate_of")
+    return numbers("id"), numbers("duplicate_of"), t
+
+
+def cluster_stats(t, planted: np.ndarray, threshold: float) -> dict:
+    """Sizes of the clusters that removed something, and each removal's estimated Jaccard with
+    the document kept instead (the ``signals`` the step writes), planted vs unplanted."""
+    if t is None or not t.num_rows:
+        return {}
+    signals = [json.loads(x) for x in t.column("signals").to_pylist()]
+    est = np.array([x["near_duplicate_jaccard"] for x in signals])
+    _, first = np.unique(t.column("cluster").to_numpy(), return_index=True)
+    sizes = np.array([signals[i]["cluster_size"] for i in first])
+    out = {
+        "clusters_with_removals": len(sizes),
+        "cluster_size_p50_p99_max": [
+            int(np.percentile(sizes, 50)),
+            int(np.percentile(sizes, 99)),
+            int(sizes.max()),
+        ],
+        "documents_in_clusters_over_10": int(sizes[sizes > 10].sum()),
+    }
+    for name, mask in (("planted", planted), ("unplanted", ~planted)):
+        if mask.any():
+            out[f"{name}_estimated_j_to_kept_median"] = round(float(np.median(est[mask])), 3)
+            out[f"{name}_estimated_j_to_kept_below_threshold"] = int((est[mask] < threshold).sum())
+    return out
 
 
 def _texts_of(files: list[str], numbers: np.ndarray) -> dict[int, str]:
@@ -683,7 +763,7 @@ def score(out_dir: Path, truth: dict, sample: int, seed: int) -> dict:
     root_exact, root_near = np.arange(n), np.arange(n)
     per_step = {}
     for step, root in (("exact_dedup", root_exact), ("minhash_dedup", root_near)):
-        d, k = _removed(out_dir, step)
+        d, k, table = _removed(out_dir, step)
         root[d] = k
         planted = group[d] == group[k]
         per_step[step] = {
@@ -694,6 +774,7 @@ def score(out_dir: Path, truth: dict, sample: int, seed: int) -> dict:
         }
         if step == "minhash_dedup":
             check = unplanted_check(out_dir, d[~planted], k[~planted], sample, seed)
+            clusters = cluster_stats(table, planted, step_defaults()["threshold"])
     root = root_near[root_exact]
     base_of_group = np.empty(group.max() + 1, dtype=np.int64)
     base_of_group[group[kind == 0]] = np.flatnonzero(kind == 0)
@@ -708,7 +789,7 @@ def score(out_dir: Path, truth: dict, sample: int, seed: int) -> dict:
             "found": int((root[copies] == root[base]).sum()),
             "found_by_exact_dedup": int((root_exact[copies] == root_exact[base]).sum()),
         }
-    return {"per_step": per_step, "pairs": found, "unplanted_check": check}
+    return {"per_step": per_step, "pairs": found, "unplanted_check": check, "clusters": clusters}
 
 
 def _remove(path: Path) -> None:
@@ -869,6 +950,8 @@ def report2(p: dict, workers: int) -> str:
             f"p10/median/p90 {u.get('exact_j_p10_median_p90', [])} (documents of 2-8 sentences drawn from "
             f"{sum(p['distinct_sentences'].values()):,} distinct real sentences share sentences by chance)"
         ),
+        f"- minhash clusters that removed something (from `removed/minhash_dedup` signals): {s['clusters']}",
+        f"- running peak RSS (MB) at the end of each build phase (approximate boundaries): {m['running_peak_by_phase']}",
         "- RSS totals count shared pages (libraries, Ray's object store) once per process.",
     ]
     return "\n".join(lines)

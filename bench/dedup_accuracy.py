@@ -382,7 +382,7 @@ def near_duplicates(
         edges = pairs[estimated_jaccard(sigs[pairs[:, 0]], sigs[pairs[:, 1]]) >= threshold]
     nodes, labels = components(edges)
     chars = np.array([len(planted.texts[i]) for i in nodes], dtype=np.int64)
-    clusters = choose_keepers(nodes, labels, chars=chars, ids=[planted.ids[i] for i in nodes])
+    clusters = choose_keepers(nodes, labels, chars=chars, ids=[planted.ids[i] for i in nodes], edges=edges)
     return clusters, len(pairs), len(edges)
 
 

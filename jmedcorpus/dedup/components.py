@@ -6,10 +6,15 @@ least one edge become graph nodes (``np.unique`` of the edge list), and scipy's
 ``connected_components`` labels them from a sparse matrix. Everything is numpy arrays over the
 global document index (int64); nothing is a Python object per document.
 
-Keep rule, deterministic and independent of input order and worker count: in each cluster keep
-the document with the most characters (the most complete version: a copy that lost a sentence or
-its ending is shorter), then the smallest id (string order), then the smallest global index
-(only if ids repeat). Cluster numbers follow the kept documents' ids, so they too are stable.
+Keep rule, deterministic and independent of input order and worker count: documents are taken
+in priority order, the most characters first (the most complete version: a copy that lost a
+sentence or its ending is shorter), then the smallest id (string order), then the smallest
+global index (only if ids repeat). A document with a verified edge to an already kept document is
+removed as its duplicate; otherwise it is kept. Removing every non-first member of a connected
+component instead would let chains (a~b, b~c, c~d ...) remove documents that resemble nothing
+kept: on 1,000,000 generated documents that share sentences, that removed 92k documents whose
+median Jaccard with the kept one was 0.48. Cluster numbers follow the id of each component's first
+kept document, so they too are stable.
 """
 
 from __future__ import annotations
@@ -54,12 +59,22 @@ def components(edges: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return nodes, labels.astype(np.int64)
 
 
-def choose_keepers(nodes: np.ndarray, labels: np.ndarray, chars: np.ndarray, ids: list[str]) -> Clusters:
-    """Apply the keep rule to labelled nodes; ``chars`` and ``ids`` are per node.
+def choose_keepers(
+    nodes: np.ndarray, labels: np.ndarray, chars: np.ndarray, ids: list[str], edges: np.ndarray
+) -> Clusters:
+    """Apply the keep rule to labelled nodes (``chars`` and ``ids`` per node) over the verified
+    ``edges``: in priority order, a document is removed when it has an edge to a document already
+    kept (the best such one is its ``keeper``), else it is kept. So every removed document is
+    within the threshold of a kept one; a chain a~b~c where a and c are not similar keeps a and c.
 
-    >>> c = choose_keepers(np.array([0, 1, 2]), np.array([0, 0, 0]), np.array([10, 12, 12]), ["c", "b", "a"])
+    >>> c = choose_keepers(np.array([0, 1, 2]), np.array([0, 0, 0]), np.array([10, 12, 12]), ["c", "b", "a"],
+    ...                    np.array([[0, 1], [1, 2], [0, 2]]))
     >>> c.keeper.tolist(), c.removed.tolist()  # 1 and 2 are longest; "a" < "b"
     ([2, 2, 2], [True, True, False])
+    >>> c = choose_keepers(np.array([0, 1, 2]), np.array([0, 0, 0]), np.array([12, 11, 10]), ["a", "b", "c"],
+    ...                    np.array([[0, 1], [1, 2]]))
+    >>> c.keeper.tolist()  # a chain: 1 goes (similar to 0), 2 stays (similar only to 1, which went)
+    [0, 0, 2]
     """
     if len(nodes) == 0:
         empty = np.empty(0, dtype=np.int64)
@@ -69,21 +84,32 @@ def choose_keepers(nodes: np.ndarray, labels: np.ndarray, chars: np.ndarray, ids
             "label": labels,
             "neg_chars": -chars.astype(np.int64),
             "id": pa.array(ids, pa.string()),
-            "node": nodes,
+            "local": np.arange(len(nodes)),
         }
     )
-    order = table.sort_by(
-        [("label", "ascending"), ("neg_chars", "ascending"), ("id", "ascending"), ("node", "ascending")]
-    )
-    sorted_labels = order.column("label").to_numpy()
-    sorted_nodes = order.column("node").to_numpy()
-    first = np.flatnonzero(np.r_[True, sorted_labels[1:] != sorted_labels[:-1]])
-    keeper_of_label = np.empty(labels.max() + 1, dtype=np.int64)
-    keeper_of_label[sorted_labels[first]] = sorted_nodes[first]
-    size_of_label = np.bincount(labels)
-    # cluster numbers in order of the kept documents' ids
-    keepers = pa.table({"id": order.column("id").take(pa.array(first)), "node": sorted_nodes[first]})
-    by_id = pc.sort_indices(keepers, sort_keys=[("id", "ascending"), ("node", "ascending")]).to_numpy()
+    keys = [("label", "ascending"), ("neg_chars", "ascending"), ("id", "ascending"), ("local", "ascending")]
+    order = pc.sort_indices(table, sort_keys=keys).to_numpy()
+    rank = np.empty(len(nodes), dtype=np.int64)
+    rank[order] = np.arange(len(nodes))
+    local = np.searchsorted(nodes, edges)
+    src = np.concatenate([local[:, 0], local[:, 1]])
+    dst = np.concatenate([local[:, 1], local[:, 0]])
+    by_src = np.argsort(src, kind="stable")
+    dst = dst[by_src]
+    start = np.searchsorted(src[by_src], np.arange(len(nodes) + 1))
+    keeper = np.arange(len(nodes))
+    kept = np.zeros(len(nodes), dtype=bool)
+    for v in order.tolist():  # one pass in priority order; O(edges) in all
+        near = dst[start[v] : start[v + 1]]
+        near = near[kept[near]]
+        if len(near):
+            keeper[v] = near[np.argmin(rank[near])]
+        else:
+            kept[v] = True
+    # cluster numbers: components in order of their first kept document's id
+    first = order[np.flatnonzero(np.r_[True, labels[order][1:] != labels[order][:-1]])]
+    heads = pa.table({"id": pa.array(ids, pa.string()).take(pa.array(first)), "node": nodes[first]})
+    by_id = pc.sort_indices(heads, sort_keys=[("id", "ascending"), ("node", "ascending")]).to_numpy()
     number = np.empty(labels.max() + 1, dtype=np.int64)
-    number[sorted_labels[first][by_id]] = np.arange(len(first))
-    return Clusters(nodes, keeper_of_label[labels], number[labels], size_of_label[labels])
+    number[labels[first][by_id]] = np.arange(len(first))
+    return Clusters(nodes, nodes[keeper], number[labels], np.bincount(labels)[labels])

@@ -63,9 +63,9 @@ class MinhashDedup(PipelineStep):
 
     Why these defaults (``python bench/dedup_accuracy.py``: 2,150 real case reports and exam
     questions plus 934 planted copies, scored against brute-force exact Jaccard): character
-    5-grams at 0.6 remove 98.8 % of the copies and no distinct document (precision 100 %);
-    MeCab-token 3-grams reach 99.3 % but cost MeCab (3-4x slower when the ``mecab`` step did not
-    run) and tie the result to the dictionary version; 0.5 finds 99.8 % but is one template
+    5-grams at 0.6 remove 97.0 % of the copies and no distinct document (precision 100 %);
+    MeCab-token 3-grams reach one point more but cost MeCab (3-4x slower when the ``mecab`` step did not
+    run) and tie the result to the dictionary version (98.3 %); 0.5 finds 98.9 % but is one template
     phrase away from merging distinct short exam questions, and 0.7 misses 5 % (a header line on
     a 100-character question already drops its Jaccard below 0.7).
     """
@@ -159,7 +159,7 @@ def cluster_in_memory(step: MinhashDedup, sigs: np.ndarray, chars: list[int], id
         step.threshold if step.verify else None,
     )
     nodes, labels = components(edges)
-    return choose_keepers(nodes, labels, np.asarray(chars)[nodes], [ids[i] for i in nodes])
+    return choose_keepers(nodes, labels, np.asarray(chars)[nodes], [ids[i] for i in nodes], edges)
 
 
 class MinhashCollector:

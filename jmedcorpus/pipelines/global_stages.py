@@ -213,7 +213,7 @@ def minhash_clusters(units: list[tuple[int, str]], bases: np.ndarray, edges_dir:
     signatures = _Signatures(units, bases)
     chars = signatures.gather(nodes, "minhash-chars.npy") if len(nodes) else np.empty(0, np.int64)
     ids = _ids(units, signatures, nodes)
-    clusters = choose_keepers(nodes, labels, chars, ids)
+    clusters = choose_keepers(nodes, labels, chars, ids, edges)
     _, peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
     pa.set_memory_pool(previous_pool)
