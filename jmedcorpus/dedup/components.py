@@ -22,8 +22,6 @@ from __future__ import annotations
 from typing import NamedTuple
 
 import numpy as np
-import pyarrow as pa
-import pyarrow.compute as pc
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
@@ -79,16 +77,11 @@ def choose_keepers(
     if len(nodes) == 0:
         empty = np.empty(0, dtype=np.int64)
         return Clusters(empty, empty, empty, empty)
-    table = pa.table(
-        {
-            "label": labels,
-            "neg_chars": -chars.astype(np.int64),
-            "id": pa.array(ids, pa.string()),
-            "local": np.arange(len(nodes)),
-        }
-    )
-    keys = [("label", "ascending"), ("neg_chars", "ascending"), ("id", "ascending"), ("local", "ascending")]
-    order = pc.sort_indices(table, sort_keys=keys).to_numpy()
+    # numpy only (no Arrow buffers), so that tracemalloc sees all of this step's memory
+    id_order = np.argsort(np.asarray(ids, dtype=object), kind="stable")  # equal ids: by node
+    id_rank = np.empty(len(nodes), dtype=np.int64)
+    id_rank[id_order] = np.arange(len(nodes))
+    order = np.lexsort((id_rank, -chars.astype(np.int64), labels))
     rank = np.empty(len(nodes), dtype=np.int64)
     rank[order] = np.arange(len(nodes))
     local = np.searchsorted(nodes, edges)
@@ -108,8 +101,7 @@ def choose_keepers(
             kept[v] = True
     # cluster numbers: components in order of their first kept document's id
     first = order[np.flatnonzero(np.r_[True, labels[order][1:] != labels[order][:-1]])]
-    heads = pa.table({"id": pa.array(ids, pa.string()).take(pa.array(first)), "node": nodes[first]})
-    by_id = pc.sort_indices(heads, sort_keys=[("id", "ascending"), ("node", "ascending")]).to_numpy()
+    by_id = np.argsort(id_rank[first])
     number = np.empty(labels.max() + 1, dtype=np.int64)
     number[labels[first][by_id]] = np.arange(len(first))
     return Clusters(nodes, nodes[keeper], number[labels], np.bincount(labels)[labels])

@@ -201,11 +201,9 @@ def minhash_bucket(
 
 def minhash_clusters(units: list[tuple[int, str]], bases: np.ndarray, edges_dir: str, dups_dir: str) -> dict:
     """Connected components of all verified pairs, the keep rule, and the dups table."""
-    # measured, not estimated: Python and numpy allocations (tracemalloc) plus Arrow's (a proxy
-    # pool); the sum of the two peaks bounds the step's memory from above
+    # measured, not estimated: every numpy array and Python object of the clustering (tracemalloc
+    # sees numpy's allocations); Arrow is only used to read one unit's id column at a time
     tracemalloc.start()
-    arrow_pool, previous_pool = pa.proxy_memory_pool(pa.default_memory_pool()), pa.default_memory_pool()
-    pa.set_memory_pool(arrow_pool)
     files = sorted(glob.glob(os.path.join(edges_dir, "edges-b*.npy")))
     edges = np.concatenate([np.load(f) for f in files] or [np.empty((0, 2), np.int64)])
     edges = np.unique(edges, axis=0) if len(edges) else edges  # a pair can match in several bands
@@ -216,8 +214,6 @@ def minhash_clusters(units: list[tuple[int, str]], bases: np.ndarray, edges_dir:
     clusters = choose_keepers(nodes, labels, chars, ids, edges)
     _, peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
-    pa.set_memory_pool(previous_pool)
-    peak += arrow_pool.max_memory()
     gone = clusters.removed
     doc, keeper = clusters.doc[gone], clusters.keeper[gone]
     similarity = estimated_jaccard(signatures(doc), signatures(keeper)) if len(doc) else np.empty(0)
