@@ -128,8 +128,9 @@ def run_exact(
 
 
 # --- near-duplicate dedup ----------------------------------------------------------------------
-class _Signatures:
-    """Signatures of any global indices, read from the units' memory-mapped ``minhash-sig.npy``."""
+class _UnitArrays:
+    """Rows of per-unit array files (``minhash-sig.npy``, ``minhash-chars.npy``) for any global
+    indices, memory-mapped: only the pages of the rows asked for are read."""
 
     def __init__(self, units: list[tuple[int, str]], bases: np.ndarray) -> None:
         self.units, self.bases = units, bases
@@ -194,7 +195,7 @@ def minhash_bucket(
     if len(gone):
         alive = ~np.isin(docs, gone)
         keys, docs = keys[alive], docs[alive]
-    pairs, candidates = verified_pairs(keys, docs, _Signatures(units, bases), threshold)
+    pairs, candidates = verified_pairs(keys, docs, _UnitArrays(units, bases), threshold)
     atomic_save_npy(pairs, os.path.join(out_dir, f"edges-b{bucket:04d}.npy"))
     return {"entries": len(keys), "candidates": candidates, "pairs": len(pairs)}
 
@@ -208,23 +209,22 @@ def minhash_clusters(units: list[tuple[int, str]], bases: np.ndarray, edges_dir:
     edges = np.concatenate([np.load(f) for f in files] or [np.empty((0, 2), np.int64)])
     edges = np.unique(edges, axis=0) if len(edges) else edges  # a pair can match in several bands
     nodes, labels = components(edges)
-    signatures = _Signatures(units, bases)
-    chars = signatures.gather(nodes, "minhash-chars.npy") if len(nodes) else np.empty(0, np.int64)
-    ids = _ids(units, signatures, nodes)
+    arrays = _UnitArrays(units, bases)
+    chars = arrays.gather(nodes, "minhash-chars.npy") if len(nodes) else np.empty(0, np.int64)
+    ids = _ids(units, arrays, nodes)
     clusters = choose_keepers(nodes, labels, chars, ids, edges)
     _, peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
     gone = clusters.removed
     doc, keeper = clusters.doc[gone], clusters.keeper[gone]
-    similarity = estimated_jaccard(signatures(doc), signatures(keeper)) if len(doc) else np.empty(0)
-    id_of = dict(zip(nodes.tolist(), ids))
-    pos, rows = signatures.unit_rows(doc)
+    similarity = estimated_jaccard(arrays(doc), arrays(keeper)) if len(doc) else np.empty(0)
+    pos, rows = arrays.unit_rows(doc)
     unit_index = np.array([units[p][0] for p in pos], dtype=np.int64)
     _write_dups(
         {
             "unit": unit_index,
             "row": rows,
-            "kept_id": [id_of[k] for k in keeper.tolist()],
+            "kept_id": [ids[i] for i in np.searchsorted(nodes, keeper).tolist()],
             "cluster": clusters.cluster[gone],
             "signals": [
                 json.dumps({"near_duplicate_jaccard": round(float(j), 4), "cluster_size": int(s)})
@@ -244,9 +244,9 @@ def minhash_clusters(units: list[tuple[int, str]], bases: np.ndarray, edges_dir:
     }
 
 
-def _ids(units: list[tuple[int, str]], signatures: _Signatures, nodes: np.ndarray) -> list[str]:
+def _ids(units: list[tuple[int, str]], arrays: _UnitArrays, nodes: np.ndarray) -> list[str]:
     """Ids of the clustered documents, reading only the id column of the units that have any."""
-    pos, rows = signatures.unit_rows(nodes)
+    pos, rows = arrays.unit_rows(nodes)
     ids: list[str] = [""] * len(nodes)
     for p in np.unique(pos):
         sel = np.flatnonzero(pos == p)
