@@ -19,6 +19,7 @@ from collections.abc import Callable
 import numpy as np
 
 ALL_PAIRS_MAX_GROUP = 8  # groups up to this size emit all pairs (28 at most); larger ones a star
+VERIFY_CHUNK = 1 << 15  # pairs verified at a time: 2 × 32k signatures of 512 B = 32 MB
 
 
 def candidate_pairs(
@@ -75,5 +76,10 @@ def verified_pairs(
     pairs = candidate_pairs(keys, docs, signature_of)
     if threshold is None or not len(pairs):
         return pairs, len(pairs)
-    similar = estimated_jaccard(signature_of(pairs[:, 0]), signature_of(pairs[:, 1])) >= threshold
+    similar = np.concatenate(
+        [
+            estimated_jaccard(signature_of(chunk[:, 0]), signature_of(chunk[:, 1])) >= threshold
+            for chunk in np.array_split(pairs, -(-len(pairs) // VERIFY_CHUNK))
+        ]
+    )
     return pairs[similar], len(pairs)
