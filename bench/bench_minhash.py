@@ -821,13 +821,17 @@ def part2(pools: dict[str, list[str]], args) -> dict:
             file=sys.stderr,
         )
         recipe.write_text(RECIPE, encoding="utf-8")
+        code = code_digests()  # the build's processes import the library when they start
         b = run_build([f["path"] for f in inp["files"]], recipe, out_dir, args.workers, log)
+        changed = sorted(k for k, v in code_digests().items() if code.get(k) != v)
         res = {
             "workdir": str(work),
             "generation_seconds": gen_seconds,
             "distinct_sentences": {src: len(set(pool)) for src, pool in pools.items()},
             "input": {**inp, "files": [{"bytes": f["bytes"]} for f in inp["files"]]},
             "build": {k: v for k, v in b.items() if k != "manifest"},
+            "code_sha256": code,
+            "code_changed_during_build": changed,
         }
         if b["returncode"] != 0:
             print(f"part 2: build exited {b['returncode']}; log tail in the report", file=sys.stderr)
@@ -960,6 +964,15 @@ def report2(p: dict, workers: int) -> str:
 # ============================================================================= main
 
 
+def code_digests() -> dict[str, str]:
+    """Short SHA-256 of the library files this benchmark measures."""
+    import hashlib
+
+    root = Path(__file__).resolve().parents[1] / "jmedcorpus"
+    files = sorted(root.glob("dedup/*.py")) + [root / "pipelines" / "global_stages.py"]
+    return {str(f.relative_to(root.parent)): hashlib.sha256(f.read_bytes()).hexdigest()[:12] for f in files}
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--data-dir", type=Path, default=Path(__file__).resolve().parents[2] / "shared" / "data")
@@ -989,12 +1002,16 @@ def main() -> None:
     res["sentence_pool"] = {s: len(p) for s, p in pools.items()}
     out = [f"## jmedcorpus MinHash benchmark, {started}, {machine['cpus']} CPUs, seed={args.seed}", ""]
     if args.part in ("1", "all"):
+        res["part1_code_sha256"] = code_digests()  # the library changes fast: which code was measured
         res["part1"] = part1(pools, args)
         out += [report1(res["part1"]), ""]
         print(report1(res["part1"]), file=sys.stderr)
     if args.part in ("2", "all"):
         res["part2"] = part2(pools, args)
         out.append(report2(res["part2"], args.workers))
+    changed = res.get("part2", {}).get("code_changed_during_build")
+    if changed:
+        out += ["", f"**Warning: library files changed while the build ran; it may mix versions: {changed}**"]
     print("\n".join(out))
     if args.json:
         args.json.write_text(json.dumps(res, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
