@@ -1,0 +1,1 @@
+"""Synthetic QA generation from corpus passages: passage splitting and selection."""
