@@ -60,14 +60,18 @@ What it does, in one run (``--part 1``, ``--part 2`` or both, the default):
   connected components + publish, not MeCab. Seconds = wall clock of the whole command. The RSS
   of its whole process tree (driver, Ray's processes and workers) is sampled every 0.2 s with
   ``bench_build.TreeSampler`` (peak total, peak of the largest process; shared pages are
-  counted once per process, so the total over-states the footprint).
+  counted once per process, so the total over-states the footprint), and the running peaks at
+  the end of each build phase (placed by the manifest's ``timing_seconds``; approximate).
 - *Scores* from ``OUT/removed/<step>/*.parquet`` (``id``, ``duplicate_of``): a planted pair is
   *found* when base and copy end with the same kept document (after both steps); a removal is
   *planted* when the removed document and the one kept instead are in the same planted group,
   else *unplanted* (random sentence mixes that happen to be near-duplicates: a real finding,
   not necessarily an error, since the sentence pool is small). For a random sample of 2,000
   unplanted removals the exact Jaccard with the document kept instead is computed from the
-  texts read back from the output (``removed/minhash_dedup`` and ``data/``).
+  texts read back from the output (``removed/minhash_dedup`` and ``data/``); cluster sizes and
+  each removal's estimated Jaccard with the kept document come from the step's ``signals``.
+  SHA-256 prefixes of the library files are recorded before and after the build (the JSON
+  says if they changed while it ran).
 
 Prints Markdown tables; ``--json PATH`` writes every figure. Never prints document text.
 The machine is assumed noisy: run it more than once before trusting a digit.
@@ -788,6 +792,8 @@ def score(out_dir: Path, truth: dict, sample: int, seed: int) -> dict:
             "planted": len(copies),
             "found": int((root[copies] == root[base]).sum()),
             "found_by_exact_dedup": int((root_exact[copies] == root_exact[base]).sum()),
+            # not found, and neither removed: a true miss (else each went to a different keeper)
+            "both_kept": int(((root[copies] == copies) & (root[base] == base)).sum()),
         }
     return {"per_step": per_step, "pairs": found, "unplanted_check": check, "clusters": clusters}
 
@@ -935,11 +941,13 @@ def report2(p: dict, workers: int) -> str:
         lines.append(f"| {step} | {r['removed']:,} | {r['planted']:,} | {r['unplanted']:,} |")
     lines += [
         "",
-        "| planted copy | planted | found (same kept document) | found by exact_dedup |",
-        "| --- | --- | --- | --- |",
+        "| planted copy | planted | found (same kept document) | found by exact_dedup | not found, both kept |",
+        "| --- | --- | --- | --- | --- |",
     ]
     for name, r in s["pairs"].items():
-        lines.append(f"| {name} | {r['planted']:,} | {r['found']:,} | {r['found_by_exact_dedup']:,} |")
+        lines.append(
+            f"| {name} | {r['planted']:,} | {r['found']:,} | {r['found_by_exact_dedup']:,} | {r['both_kept']:,} |"
+        )
     near = [r for k, r in s["pairs"].items() if k != "exact"]
     lines += [
         "",
