@@ -47,3 +47,28 @@ META_MECAB_TOKENS = "mecab_tokens"
 META_LANGUAGE = "language"
 META_LANGUAGE_SCORE = "language_score"
 META_SOURCE = "source"
+
+# --- synth (rejections of generated QA items; jmedcorpus.synth.parsing / .validation) -----------
+# parsing: the model output could not be turned into an item
+SYNTH_UNPARSEABLE = "synth_unparseable"  # no JSON object and no recognizable exam/QA structure
+SYNTH_TRUNCATED = "synth_truncated"  # cut off (unclosed JSON object, [ans] without [/ans])
+SYNTH_MISSING_FIELD = "synth_missing_field"  # a field absent, empty or of the wrong type
+SYNTH_WRONG_OPTION_COUNT = "synth_wrong_option_count"  # not exactly 5 options
+SYNTH_DUPLICATE_OPTIONS = "synth_duplicate_options"
+SYNTH_ANSWER_NOT_IN_OPTIONS = "synth_answer_not_in_options"  # letter outside a-e, unknown text
+SYNTH_MULTIPLE_ANSWERS = "synth_multiple_answers"  # "b, d": not a single-answer question
+# validation: a parsed item that is not good enough
+SYNTH_QUESTION_TOO_SHORT = "synth_question_too_short"
+SYNTH_QUESTION_TOO_LONG = "synth_question_too_long"
+SYNTH_OPTION_TOO_LONG = "synth_option_too_long"
+SYNTH_ANSWER_TOO_SHORT = "synth_answer_too_short"
+SYNTH_ANSWER_TOO_LONG = "synth_answer_too_long"
+SYNTH_EXPLANATION_TOO_SHORT = "synth_explanation_too_short"
+SYNTH_EXPLANATION_TOO_LONG = "synth_explanation_too_long"
+SYNTH_QUESTION_NOT_JAPANESE = "synth_question_not_japanese"
+SYNTH_OPTIONS_NOT_JAPANESE = "synth_options_not_japanese"
+SYNTH_ANSWER_NOT_JAPANESE = "synth_answer_not_japanese"
+SYNTH_EXPLANATION_NOT_JAPANESE = "synth_explanation_not_japanese"
+SYNTH_NOT_GROUNDED = "synth_not_grounded"  # the answer's content words are not in the passage
+SYNTH_CONTAMINATED = "synth_contaminated"  # overlaps a benchmark question (IgakuQA)
+SYNTH_DUPLICATE = "synth_duplicate"  # near-duplicate of an item already accepted
