@@ -82,15 +82,18 @@ def choose_keepers(
     id_rank = np.empty(len(nodes), dtype=np.int64)
     id_rank[id_order] = np.arange(len(nodes))
     order = np.lexsort((id_rank, -chars.astype(np.int64), labels))
-    rank = np.empty(len(nodes), dtype=np.int64)
-    rank[order] = np.arange(len(nodes))
-    local = np.searchsorted(nodes, edges)
+    small = np.int32 if len(nodes) < 2**31 else np.int64  # local indices: half the bytes
+    rank = np.empty(len(nodes), dtype=small)
+    rank[order] = np.arange(len(nodes), dtype=small)
+    local = np.searchsorted(nodes, edges).astype(small)
     src = np.concatenate([local[:, 0], local[:, 1]])
     dst = np.concatenate([local[:, 1], local[:, 0]])
+    del local
     by_src = np.argsort(src, kind="stable")
     dst = dst[by_src]
-    start = np.searchsorted(src[by_src], np.arange(len(nodes) + 1))
-    keeper = np.arange(len(nodes))
+    start = np.searchsorted(src[by_src], np.arange(len(nodes) + 1, dtype=small))
+    del src, by_src
+    keeper = np.arange(len(nodes), dtype=small)
     kept = np.zeros(len(nodes), dtype=bool)
     for v in order.tolist():  # one pass in priority order; O(edges) in all
         near = dst[start[v] : start[v + 1]]
