@@ -163,11 +163,13 @@ class _UnitArrays:
         return self.gather(docs)
 
 
-def _earlier_removed(earlier_dirs: list[str], units: list[tuple[int, str]], bases: np.ndarray) -> np.ndarray:
-    """Sorted global indices of the documents earlier stages removed."""
+def _earlier_removed(corpus: Corpus) -> np.ndarray:
+    """Sorted global indices of the documents earlier stages removed (read once, in the driver,
+    and handed to every bucket task)."""
+    units, bases = corpus.units, corpus.bases
     position = {u: i for i, (u, _) in enumerate(units)}
     out = [np.empty(0, dtype=np.int64)]
-    for d in earlier_dirs:
+    for d in (s.dups_dir for s in corpus.earlier if s.dups_dir):
         t = read_dups(d)
         unit_pos = np.array([position[u] for u in t.column("unit").to_pylist()], dtype=np.int64)
         out.append(bases[unit_pos] + t.column("row").to_numpy() if len(unit_pos) else np.empty(0, np.int64))
@@ -178,7 +180,7 @@ def minhash_bucket(
     bucket: int,
     units: list[tuple[int, str]],
     bases: np.ndarray,
-    earlier_dirs: list[str],
+    gone: np.ndarray,
     threshold: float | None,
     out_dir: str,
 ) -> dict:
@@ -191,7 +193,6 @@ def minhash_bucket(
             keys.append(entries["key"])
             docs.append(bases[pos] + entries["row"].astype(np.int64))
     keys, docs = np.concatenate(keys), np.concatenate(docs)
-    gone = _earlier_removed(earlier_dirs, units, bases)
     if len(gone):
         alive = ~np.isin(docs, gone)
         keys, docs = keys[alive], docs[alive]
@@ -261,10 +262,10 @@ def run_minhash(
 ) -> StageResult:
     dups_dir, edges_dir = os.path.join(work, f"dups-{name}"), os.path.join(work, f"edges-{name}")
     bases = corpus.bases
-    earlier = [s.dups_dir for s in corpus.earlier if s.dups_dir]
+    gone = _earlier_removed(corpus)
     threshold = step.threshold if step.verify else None
     calls = [
-        (f"bucket-{b:04d}", (b, corpus.units, bases, earlier, threshold, edges_dir)) for b in range(n_buckets)
+        (f"bucket-{b:04d}", (b, corpus.units, bases, gone, threshold, edges_dir)) for b in range(n_buckets)
     ]
     buckets = run(minhash_bucket, calls, f"{name} buckets")
     clusters = run(
@@ -287,14 +288,13 @@ def boilerplate_bucket(
     bucket: int,
     units: list[tuple[int, str]],
     bases: np.ndarray,
-    earlier_dirs: list[str],
+    gone: np.ndarray,
     min_documents: int,
     out_dir: str,
 ) -> dict:
     """Count in how many surviving documents each line key of one bucket occurs; save the keys
     that reach ``min_documents`` as ``boilerplate-keys-bNNNN.npy``."""
     keys = [np.empty(0, np.uint64)]
-    gone = _earlier_removed(earlier_dirs, units, bases)
     for pos, (_, unit_dir) in enumerate(units):
         path = os.path.join(unit_dir, f"boilerplate-b{bucket:04d}.npy")
         if os.path.exists(path):
@@ -309,9 +309,9 @@ def boilerplate_bucket(
 
 def run_boilerplate(name: str, step, corpus: Corpus, n_buckets: int, work: str, run: Runner) -> StageResult:
     keys_dir = os.path.join(work, f"keys-{name}")
-    bases, earlier = corpus.bases, [s.dups_dir for s in corpus.earlier if s.dups_dir]
+    bases, gone = corpus.bases, _earlier_removed(corpus)
     calls = [
-        (f"bucket-{b:04d}", (b, corpus.units, bases, earlier, step.min_documents, keys_dir))
+        (f"bucket-{b:04d}", (b, corpus.units, bases, gone, step.min_documents, keys_dir))
         for b in range(n_buckets)
     ]
     counted = run(boilerplate_bucket, calls, f"{name} buckets").values()
