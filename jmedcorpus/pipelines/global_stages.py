@@ -176,6 +176,25 @@ def _earlier_removed(corpus: Corpus) -> np.ndarray:
     return np.sort(np.concatenate(out))
 
 
+def _bucket_entries(
+    name: str, units: list[tuple[int, str]], bases: np.ndarray, gone: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Keys and global indices of one bucket's ``(key, row)`` entries from every unit that wrote
+    the file ``name``, without the documents in ``gone``."""
+    keys, docs = [np.empty(0, np.uint64)], [np.empty(0, np.int64)]
+    for pos, (_, unit_dir) in enumerate(units):
+        path = os.path.join(unit_dir, name)
+        if os.path.exists(path):
+            entries = np.load(path)
+            keys.append(entries["key"])
+            docs.append(bases[pos] + entries["row"].astype(np.int64))
+    keys, docs = np.concatenate(keys), np.concatenate(docs)
+    if len(gone):
+        alive = ~np.isin(docs, gone)
+        keys, docs = keys[alive], docs[alive]
+    return keys, docs
+
+
 def minhash_bucket(
     bucket: int,
     units: list[tuple[int, str]],
@@ -185,17 +204,7 @@ def minhash_bucket(
     out_dir: str,
 ) -> dict:
     """Candidate pairs of one band-key bucket, verified; saved as ``edges-bNNNN.npy``."""
-    keys, docs = [np.empty(0, np.uint64)], [np.empty(0, np.int64)]
-    for pos, (_, unit_dir) in enumerate(units):
-        path = os.path.join(unit_dir, f"minhash-bands-b{bucket:04d}.npy")
-        if os.path.exists(path):
-            entries = np.load(path)
-            keys.append(entries["key"])
-            docs.append(bases[pos] + entries["row"].astype(np.int64))
-    keys, docs = np.concatenate(keys), np.concatenate(docs)
-    if len(gone):
-        alive = ~np.isin(docs, gone)
-        keys, docs = keys[alive], docs[alive]
+    keys, docs = _bucket_entries(f"minhash-bands-b{bucket:04d}.npy", units, bases, gone)
     pairs, candidates = verified_pairs(keys, docs, _UnitArrays(units, bases), threshold)
     atomic_save_npy(pairs, os.path.join(out_dir, f"edges-b{bucket:04d}.npy"))
     return {"entries": len(keys), "candidates": candidates, "pairs": len(pairs)}
@@ -294,14 +303,8 @@ def boilerplate_bucket(
 ) -> dict:
     """Count in how many surviving documents each line key of one bucket occurs; save the keys
     that reach ``min_documents`` as ``boilerplate-keys-bNNNN.npy``."""
-    keys = [np.empty(0, np.uint64)]
-    for pos, (_, unit_dir) in enumerate(units):
-        path = os.path.join(unit_dir, f"boilerplate-b{bucket:04d}.npy")
-        if os.path.exists(path):
-            entries = np.load(path)
-            alive = ~np.isin(bases[pos] + entries["row"].astype(np.int64), gone)
-            keys.append(entries["key"][alive])
-    values, counts = np.unique(np.concatenate(keys), return_counts=True)  # entries are unique per document
+    keys, _ = _bucket_entries(f"boilerplate-b{bucket:04d}.npy", units, bases, gone)
+    values, counts = np.unique(keys, return_counts=True)  # entries are unique per document
     frequent = counts >= min_documents
     atomic_save_npy(values[frequent], os.path.join(out_dir, f"boilerplate-keys-b{bucket:04d}.npy"))
     return {"lines": int(frequent.sum()), "occurrences": int(counts[frequent].sum())}
