@@ -147,11 +147,34 @@ def _role(cmdline: list[str], is_root: bool, root_role: str) -> str:
     return os.path.basename(cmdline[0]) if cmdline else "other"
 
 
-class TreeSampler:
+class BackgroundThread:
+    """A context manager running ``self._run`` in a daemon thread until the ``with`` block ends;
+    ``_run`` polls ``self._stop``."""
+
+    def __init__(self) -> None:
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        raise NotImplementedError
+
+    def __enter__(self):
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self._stop.set()
+        self._thread.join()
+        return False
+
+
+class TreeSampler(BackgroundThread):
     """Samples the RSS of a process and all its descendants every ``every`` seconds."""
 
     def __init__(self, pid: int, root_role: str, every: float = SAMPLE_EVERY_S):
         import psutil
+
+        super().__init__()
 
         self.psutil = psutil
         self.root = psutil.Process(pid)
@@ -163,17 +186,6 @@ class TreeSampler:
         self.samples = 0
         self.roles: dict[int, str] = {}
         self.cpu_by_pid: dict[int, float] = {}
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, daemon=True)
-
-    def __enter__(self):
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc):
-        self._stop.set()
-        self._thread.join()
-        return False
 
     def _run(self):
         ps = self.psutil

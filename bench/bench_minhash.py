@@ -95,7 +95,6 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from pathlib import Path
 
@@ -103,7 +102,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from bench_build import MB, TreeSampler, load_sentences
+from bench_build import MB, BackgroundThread, TreeSampler, load_sentences
 
 FREE_DISK_MIN = 5 * 10**9
 N_FILES = 8
@@ -622,15 +621,14 @@ steps:
 """
 
 
-class PeakTimeline:
+class PeakTimeline(BackgroundThread):
     """Every 0.25 s, the running peaks a ``TreeSampler`` has seen so far (total tree, largest
     process), with the time since the command started: tells in which phase a peak was reached."""
 
     def __init__(self, sampler: TreeSampler, t0: float) -> None:
+        super().__init__()
         self.sampler, self.t0 = sampler, t0
         self.points: list[tuple[float, int, int]] = []
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, daemon=True)
 
     def _run(self) -> None:
         while not self._stop.wait(0.25):
@@ -639,15 +637,6 @@ class PeakTimeline:
             except RuntimeError:  # the sampler thread added a process meanwhile
                 continue
             self.points.append((time.perf_counter() - self.t0, self.sampler.peak_total, largest))
-
-    def __enter__(self):
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc):
-        self._stop.set()
-        self._thread.join()
-        return False
 
     def by_phase(self, wall: float, timing: dict) -> dict:
         """Running peaks (MB) at the end of each build phase. The phases are placed by the
