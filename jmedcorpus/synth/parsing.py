@@ -194,9 +194,7 @@ def parse_exam(raw: str) -> ExamItem | Rejection:
     >>> item.options[1], item.answer, item.answer_text
     ('UDCA', 'b', 'UDCA')
     """
-    if not raw or not raw.strip():
-        return Rejection(SYNTH_UNPARSEABLE, "empty output")
-    obj = _extract_json(raw)
+    obj = _json_of(raw)
     if isinstance(obj, Rejection):
         return obj
     if obj is not None:
@@ -211,9 +209,7 @@ def parse_free(raw: str) -> FreeQA | Rejection:
     >>> parse_free("Q: 本症例で胆管炎の再増悪時に追加された薬剤は何か。\\nA: UDCA 600 mgが追加された。").answer
     'UDCA 600 mgが追加された。'
     """
-    if not raw or not raw.strip():
-        return Rejection(SYNTH_UNPARSEABLE, "empty output")
-    obj = _extract_json(raw)
+    obj = _json_of(raw)
     if isinstance(obj, Rejection):
         return obj
     if obj is not None:
@@ -230,6 +226,14 @@ def parse_free(raw: str) -> FreeQA | Rejection:
 
 
 # --- JSON --------------------------------------------------------------------------------------
+def _json_of(raw: str) -> dict | Rejection | None:
+    """The output's JSON object; a Rejection for an empty output or broken JSON; None when the
+    output is not JSON (then it is read as text)."""
+    if not raw or not raw.strip():
+        return Rejection(SYNTH_UNPARSEABLE, "empty output")
+    return _extract_json(raw)
+
+
 def _extract_json(raw: str) -> dict | Rejection | None:
     """The first JSON object of the output; None when the output does not look like JSON."""
     fence = _FENCE.search(raw)
