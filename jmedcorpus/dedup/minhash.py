@@ -30,7 +30,7 @@ from jmedcorpus.constants import DEDUP_NEAR_DUPLICATE
 from jmedcorpus.dedup.components import Clusters, choose_keepers, components
 from jmedcorpus.dedup.lsh import verified_pairs
 from jmedcorpus.dedup.shingles import char_shingles, token_shingles
-from jmedcorpus.dedup.signatures import band_keys, lsh_bands, signatures
+from jmedcorpus.dedup.signatures import band_keys, lsh_bands, signatures, signed_rows
 from jmedcorpus.io.parquet import atomic_save_npy, save_partitioned
 from jmedcorpus.registry import register_step
 
@@ -150,7 +150,7 @@ class MinhashDedup(PipelineStep):
 def cluster_in_memory(step: MinhashDedup, sigs: np.ndarray, chars: list[int], ids: list[str]) -> Clusters:
     """Stages 2 and 3 for signatures held in memory (direct use, benchmarks): all band keys
     form one bucket."""
-    signed = np.flatnonzero((sigs != np.uint32(0xFFFFFFFF)).any(axis=1))
+    signed = signed_rows(sigs)
     keys = band_keys(sigs[signed], step.bands, step.rows)
     edges, _ = verified_pairs(
         keys.ravel(),
@@ -192,7 +192,7 @@ class MinhashCollector:
         atomic_save_npy(
             np.array(self.chars, dtype=np.int64), os.path.join(self.unit_dir, "minhash-chars.npy")
         )
-        signed = np.flatnonzero((sigs != np.uint32(0xFFFFFFFF)).any(axis=1))  # no shingles: nothing to match
+        signed = signed_rows(sigs)
         keys = band_keys(sigs[signed], self.step.bands, self.step.rows)
         entries = np.empty(keys.size, dtype=BAND_ENTRY)
         entries["key"] = keys.ravel()

@@ -87,6 +87,12 @@ def signatures(shingles: Shingles, num_docs: int, num_perm: int, seed: int) -> n
     return out
 
 
+def signed_rows(sigs: np.ndarray) -> np.ndarray:
+    """Rows that have a signature (a document without shingles has only empty values and can
+    match nothing)."""
+    return np.flatnonzero((sigs != _EMPTY).any(axis=1))
+
+
 def band_keys(sigs: np.ndarray, bands: int, rows: int) -> np.ndarray:
     """64-bit key of each band of each signature, ``(documents, bands)``; the band index is mixed
     into the key, so keys of different bands never need to be told apart."""

@@ -99,7 +99,7 @@ def process_unit(unit: WorkUnit, recipe: Recipe, unit_dir: str, n_buckets: int) 
     reader = UnitReader(
         unit, ReaderConfig(recipe.input.text_field, recipe.input.id_field, recipe.input.source_field)
     )
-    documents_read = chars_in = kept_bytes = 0
+    documents_read = chars_in = 0
 
     for item in reader:
         if isinstance(item, Quarantined):
@@ -144,7 +144,6 @@ def process_unit(unit: WorkUnit, recipe: Recipe, unit_dir: str, n_buckets: int) 
         row = len(kept)
         kept.append(_kept_row(doc, fields))
         data = doc.text.encode("utf-8", "surrogatepass")
-        kept_bytes += len(data)
         for collector in collectors.values():
             collector.add(row, doc, data)
 
@@ -174,7 +173,6 @@ def process_unit(unit: WorkUnit, recipe: Recipe, unit_dir: str, n_buckets: int) 
         "steps": {n: {**c, "reasons": dict(c["reasons"])} for n, c in counts.items()},
         "kept": len(kept),
         "kept_chars": sum(len(r["text"]) for r in kept),
-        "kept_bytes": kept_bytes,
         "kept_mecab_tokens": sum(r.get(C.META_MECAB_TOKENS) or 0 for r in kept),
         "global": global_outputs,
         "seconds": round(time.time() - started, 3),
