@@ -72,3 +72,7 @@ SYNTH_EXPLANATION_NOT_JAPANESE = "synth_explanation_not_japanese"
 SYNTH_NOT_GROUNDED = "synth_not_grounded"  # the answer's content words are not in the passage
 SYNTH_CONTAMINATED = "synth_contaminated"  # overlaps a benchmark question (IgakuQA)
 SYNTH_DUPLICATE = "synth_duplicate"  # near-duplicate of an item already accepted
+# engines: the request was not served, or the output was cut
+SYNTH_PROMPT_TOO_LONG = "synth_prompt_too_long"  # prompt + max_tokens exceed the model's context
+SYNTH_ENGINE_ERROR = "synth_engine_error"  # failed after retries (HTTP error, timeout, engine raise)
+SYNTH_MAX_TOKENS = "synth_max_tokens"  # finish_reason == "length": cut at max_tokens

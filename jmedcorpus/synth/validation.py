@@ -558,7 +558,10 @@ class ContaminationIndex:
             for lineno, line in enumerate(f, 1):
                 if not line.strip():
                     continue
-                record = json.loads(line)
+                try:
+                    record = json.loads(line)
+                except ValueError:
+                    raise ValueError(f"{path}:{lineno}: not a JSON object") from None
                 value = record.get(text_field) if isinstance(record, dict) else None
                 if not isinstance(value, str):
                     raise ValueError(f"{path}:{lineno}: no string field {text_field!r}")  # noqa: TRY004 - bad data

@@ -79,8 +79,11 @@ def test_fixture_expectations_use_defined_reasons_in_order():
             assert rec["expect"] == order, rec["id"]
 
 
-def test_every_synth_reason_is_parse_or_validation():
-    assert set(PARSE_REASONS) | set(REASON_ORDER) == SYNTH_REASONS
+def test_every_synth_reason_is_engine_parse_or_validation():
+    from jmedcorpus.constants import SYNTH_ENGINE_ERROR, SYNTH_MAX_TOKENS, SYNTH_PROMPT_TOO_LONG
+
+    engine = {SYNTH_PROMPT_TOO_LONG, SYNTH_ENGINE_ERROR, SYNTH_MAX_TOKENS}
+    assert set(PARSE_REASONS) | set(REASON_ORDER) | engine == SYNTH_REASONS
     assert all(r.startswith("synth_") and r == r.lower() for r in SYNTH_REASONS)
 
 
