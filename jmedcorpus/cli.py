@@ -209,7 +209,7 @@ examples:
 prompt templates: {templates}
 
 output:
-  QA/data/train-XXXXX-of-YYYYY.parquet   accepted items: messages (chat format for SFT), question, options,
+  QA/data/train-XXXXX.parquet            accepted items: messages (chat format for SFT), question, options,
                                          answer, explanation, source_id, passage span, model, prompt_version, ...
   QA/rejected/part-XXXXX.parquet         every rejected generation with reason(s), detail and the raw output
   QA/manifest.json                       settings, versions, counts per reason, prompts/s and tokens/s

@@ -219,8 +219,11 @@ class _Run:
         self.judge_seconds = 0.0
         self.prompt_seconds = 0.0
 
-    def shard_name(self, i: int) -> str:
-        return f"train-{i:05d}-of-{len(self.chunks):05d}.parquet"
+    @staticmethod
+    def shard_name(i: int) -> str:
+        """The data file of chunk ``i``; a chunk with no accepted item has none (``datasets``
+        cannot read a Parquet file without rows), so the numbers may have gaps."""
+        return f"train-{i:05d}.parquet"
 
     def _marker(self, i: int) -> dict | None:
         path = os.path.join(self.markers, f"chunk-{i:05d}.json")
@@ -238,9 +241,10 @@ class _Run:
                 pending.append(i)
             else:
                 self.done[i] = marker
-                table = pq.read_table(os.path.join(self.out, "data", self.shard_name(i)))
-                for row in table.select(["question", "options", "answer"]).to_pylist():
-                    self.judge.remember(row)
+                if marker["accepted"]:
+                    table = pq.read_table(os.path.join(self.out, "data", self.shard_name(i)))
+                    for row in table.select(["question", "options", "answer"]).to_pylist():
+                        self.judge.remember(row)
         total = sum(len(c) for c in self.chunks)
         self.bar = tqdm(
             total=total,
@@ -341,17 +345,16 @@ class _Run:
                 rejected.append(rejected_row(c, reasons, detail, common))
             else:
                 accepted.append(accepted_row(item, p, common))
-        compression = self.recipe.output.compression
-        atomic_write_table(
-            pa.Table.from_pylist(rejected, schema=REJECTED_SCHEMA),
-            os.path.join(self.out, "rejected", f"part-{i:05d}.parquet"),
-            compression,
-        )
-        atomic_write_table(
-            pa.Table.from_pylist(accepted, schema=ACCEPTED_SCHEMA),
-            os.path.join(self.out, "data", self.shard_name(i)),
-            compression,
-        )
+        for rows, schema, path in (
+            (rejected, REJECTED_SCHEMA, os.path.join(self.out, "rejected", f"part-{i:05d}.parquet")),
+            (accepted, ACCEPTED_SCHEMA, os.path.join(self.out, "data", self.shard_name(i))),
+        ):
+            if rows:
+                atomic_write_table(
+                    pa.Table.from_pylist(rows, schema=schema), path, self.recipe.output.compression
+                )
+            elif os.path.exists(path):  # from a run of this chunk that --retry-errors redoes
+                os.remove(path)
         marker = {
             "passages": len(self.chunks[i]),
             "accepted": len(accepted),
@@ -428,6 +431,7 @@ class _Run:
             "shards": [
                 {"file": self.shard_name(i), "rows": self.done[i]["accepted"]}
                 for i in range(len(self.chunks))
+                if self.done[i]["accepted"]
             ],
         }
 

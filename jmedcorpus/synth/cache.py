@@ -21,7 +21,7 @@ import time
 from jmedcorpus.synth.engines.base import Completion
 
 CACHE_DIR = ".cache"
-_FIELDS = ("text", "finish_reason", "prompt_tokens", "completion_tokens")
+_FIELDS = ("text", "finish_reason", "prompt_tokens", "completion_tokens", "attempts")
 
 
 class RequestCache:
@@ -53,7 +53,8 @@ class RequestCache:
         entry = self._entries.get(cache_key)
         if entry is None:
             return None
-        return Completion(request_key, *(entry[f] for f in _FIELDS), attempts=0)
+        # The row of a resumed run is the row of the run that generated it, attempts included.
+        return Completion(request_key, **{f: entry[f] for f in _FIELDS})
 
     def put(self, cache_key: str, completion: Completion) -> None:
         if completion.error is not None:

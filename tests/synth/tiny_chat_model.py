@@ -35,7 +35,7 @@ def _corpus() -> list[str]:
     return texts
 
 
-def build_tokenizer(extra_texts=(), vocab_size: int = 1500):
+def build_tokenizer(extra_texts=(), vocab_size: int = 4000):
     from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
     from transformers import PreTrainedTokenizerFast
 
@@ -111,17 +111,19 @@ def _memorize(model, tokenizer, pairs, steps: int) -> None:
     import torch
 
     encoded = [_encode(tokenizer, m, a) for m, a in pairs]
-    optimizer = torch.optim.AdamW(model.parameters(), lr=3e-3, weight_decay=0.0)
+    # One right-padded batch of every pair: one forward/backward per step.
+    width = max(len(p) + len(a) for p, a in encoded)
+    pad = tokenizer.pad_token_id
+    ids = torch.tensor([p + a + [pad] * (width - len(p) - len(a)) for p, a in encoded])
+    mask = torch.tensor([[1] * (len(p) + len(a)) + [0] * (width - len(p) - len(a)) for p, a in encoded])
+    labels = torch.tensor([[-100] * len(p) + a + [-100] * (width - len(p) - len(a)) for p, a in encoded])
+    optimizer = torch.optim.AdamW(model.parameters(), lr=1e-2, weight_decay=0.0)
     model.train()
     for step in range(1, steps + 1):
-        for p, a in encoded:
-            ids = torch.tensor([p + a])
-            labels = torch.tensor([[-100] * len(p) + a])
-            loss = model(input_ids=ids, labels=labels).loss
-            loss.backward()
-            optimizer.step()
-            optimizer.zero_grad()
-        if step % 50 == 0 and _reproduces(model, encoded):
+        model(input_ids=ids, attention_mask=mask, labels=labels).loss.backward()
+        optimizer.step()
+        optimizer.zero_grad()
+        if step % 25 == 0 and _reproduces(model, encoded):
             break
     model.eval()
 

@@ -1,0 +1,251 @@
+"""The whole ``synth`` path with the transformers engine on a tiny real model built here.
+
+The model memorizes three (prompt, output) pairs: a valid exam item for one passage, a re-worded
+copy of it for the next passage (a near-duplicate), and an item copying a licensing-exam
+question for a third (contaminated). Every other passage gets whatever the weights produce,
+which must be rejected with reasons. Counts must add up, a killed run must resume without
+re-sending requests or writing a passage twice.
+"""
+
+from __future__ import annotations
+
+import glob
+import json
+import os
+import shutil
+
+import pyarrow.parquet as pq
+import pytest
+from conftest import read_jsonl
+from tiny_chat_model import build_tiny_chat_model
+
+from jmedcorpus.cli import main
+from jmedcorpus.constants import (
+    SYNTH_CONTAMINATED,
+    SYNTH_DUPLICATE,
+    SYNTH_ENGINE_ERROR,
+    SYNTH_MAX_TOKENS,
+)
+from jmedcorpus.errors import UserError
+from jmedcorpus.pipelines.build import BuildOptions, build
+from jmedcorpus.pipelines.synth import SynthOptions, synth
+from jmedcorpus.recipe import load_recipe
+from jmedcorpus.synth.config import load_synth_recipe, synth_recipe_from_dict
+from jmedcorpus.synth.passages import passages_from_shards
+from jmedcorpus.synth.prompts import load_template
+
+pytestmark = pytest.mark.ray
+MEMORIZED = {  # passage key -> fixture output id
+    "medtxt-cr-0002#0": "exam-json-valid",
+    "medtxt-cr-0002#1": "exam-near-duplicate",
+    "medtxt-cr-0009#0": "exam-contaminated",
+}
+
+
+@pytest.fixture(scope="module")
+def corpus(ray_local, data_dir, tmp_path_factory):
+    out = tmp_path_factory.mktemp("built")
+    build(
+        BuildOptions(
+            inputs=[str(data_dir / "case_reports_ja.jsonl")],
+            output=str(out),
+            recipe=load_recipe(),
+            workers=2,
+            progress=False,
+        )
+    )
+    return out
+
+
+@pytest.fixture(scope="module")
+def passages(corpus):
+    return {p.key: p for p in passages_from_shards(sorted(glob.glob(str(corpus / "data" / "*.parquet"))))}
+
+
+@pytest.fixture(scope="module")
+def model(passages, data_dir, tmp_path_factory):
+    outputs = {r["id"]: r["raw"] for r in read_jsonl(data_dir / "synth_outputs.jsonl")}
+    template = load_template("exam_mcq_v1")
+    pairs = [(template.messages(passages[key].text), outputs[oid]) for key, oid in MEMORIZED.items()]
+    return build_tiny_chat_model(tmp_path_factory.mktemp("tiny") / "model", memorize=pairs, steps=600)
+
+
+def recipe(model, **changes):
+    r = load_synth_recipe()
+    r.engine.name, r.engine.model = "transformers", str(model)
+    r.engine.transformers = {"batch_size": 8}
+    r.sampling = type(r.sampling)(temperature=0.0, max_tokens=200, seed=0)
+    r.passages.n = None
+    r.output.chunk_size = changes.pop("chunk_size", 8)
+    return r
+
+
+def run(corpus, out, model, data_dir, **kw):
+    return synth(
+        SynthOptions(
+            inputs=[str(corpus)],
+            output=str(out),
+            recipe=recipe(model),
+            decontaminate_against=[str(data_dir / "igakuqa_ja.jsonl")],
+            workers=2,
+            progress=False,
+            **kw,
+        )
+    )
+
+
+def rows(out, folder):
+    return pq.read_table(str(out / folder)).to_pylist()
+
+
+@pytest.fixture(scope="module")
+def first(corpus, model, data_dir, tmp_path_factory):
+    out = tmp_path_factory.mktemp("qa") / "qa"
+    return out, run(corpus, out, model, data_dir)
+
+
+def test_every_passage_is_accepted_or_rejected_with_reasons(first, passages):
+    out, m = first
+    c = m["counts"]
+    assert c["passages"] == len(passages) == m["selection"]["selected"] == 25
+    assert c["accepted"] + c["rejected"] == c["passages"]
+    assert sum(c["rejected_by_reason"].values()) == c["rejected"]
+    accepted, rejected = rows(out, "data"), rows(out, "rejected")
+    assert len(accepted) == c["accepted"] and len(rejected) == c["rejected"]
+    ids = [r["id"] for r in accepted + rejected]
+    assert len(set(ids)) == len(ids) == 25  # every passage once
+    assert all(r["reasons"] and r["reason"] == r["reasons"][0] for r in rejected)
+    assert sum(s["rows"] for s in m["shards"]) == c["accepted"]
+    assert m["throughput"]["requests_sent"] == 25 and m["throughput"]["generated_tokens"] > 0
+
+
+def test_the_memorized_item_is_accepted_in_training_format(first, passages):
+    out, _ = first
+    (item,) = rows(out, "data")
+    p = passages["medtxt-cr-0002#0"]
+    assert item["id"] == "medtxt-cr-0002#0/exam_mcq_v1" and item["source_id"] == "medtxt-cr-0002"
+    assert (item["passage_start"], item["passage_end"], item["passage"]) == (p.start, p.end, p.text)
+    assert item["answer"] == "a" and item["answer_text"] == item["options"][0] and len(item["options"]) == 5
+    user, assistant = item["messages"]
+    assert user["role"] == "user" and user["content"].startswith(item["question"])
+    assert "\na. ウルソデオキシコール酸" in user["content"]
+    assert assistant == {"role": "assistant", "content": f"正解: a\n解説: {item['explanation']}"}
+    assert item["model"].endswith("model") and item["engine"] == "transformers"
+    assert item["prompt_version"] == "exam_mcq_v1" and json.loads(item["sampling"])["temperature"] == 0.0
+    assert item["finish_reason"] == "stop" and item["completion_tokens"] > 0
+
+
+def test_rejections_name_the_reason(first):
+    out, m = first
+    by_id = {r["id"].split("/")[0]: r for r in rows(out, "rejected")}
+    assert SYNTH_DUPLICATE in by_id["medtxt-cr-0002#1"]["reasons"]
+    assert SYNTH_CONTAMINATED in by_id["medtxt-cr-0009#0"]["reasons"]
+    # The other passages get what near-random weights produce: broken items, each with a reason.
+    assert len(m["counts"]["rejected_by_reason"]) >= 4
+    assert all(r["raw"] is not None and r["attempts"] == 1 for r in by_id.values())
+
+
+def test_output_reads_with_datasets(first):
+    datasets = pytest.importorskip("datasets")
+    out, _ = first
+    ds = datasets.load_dataset("parquet", data_dir=str(out / "data"), split="train")
+    assert ds.num_rows == 1 and ds[0]["messages"][1]["role"] == "assistant"
+
+
+def test_a_killed_run_resumes_without_resending(first, corpus, model, data_dir, tmp_path):
+    src, m1 = first
+    out = tmp_path / "qa"
+    shutil.copytree(src, out)
+    # A kill after chunk 1's answers were cached but before it was written, and mid-line in the cache.
+    os.remove(out / ".work" / "chunks" / "chunk-00001.json")
+    os.remove(out / "rejected" / "part-00001.parquet")
+    (cache,) = glob.glob(str(out / ".cache" / "*.jsonl"))
+    with open(cache, "a", encoding="utf-8") as f:
+        f.write('{"key": "abc", "text": "途中')
+    os.remove(out / "manifest.json")
+    m2 = run(corpus, out, model, data_dir)
+    assert m2["throughput"]["requests_sent"] == 0
+    assert m2["throughput"]["requests_from_cache"] == 8  # chunk 1 only: the others were not redone
+    assert m2["counts"] == m1["counts"]
+    assert rows(out, "data") == rows(src, "data") and rows(out, "rejected") == rows(src, "rejected")
+    m3 = run(corpus, out, model, data_dir)  # nothing left to do
+    assert m3["throughput"]["requests_sent"] == m3["throughput"]["requests_from_cache"] == 0
+
+
+def test_other_settings_on_the_same_output_are_refused(first, corpus, model, tmp_path):
+    out, _ = first
+    with pytest.raises(UserError, match=r"other settings \(changed: decontaminate_against\)"):
+        synth(SynthOptions([str(corpus)], str(out), recipe(model), workers=2, progress=False))
+
+
+def test_engine_errors_are_rejections_and_retried_on_request(corpus, model, tmp_path):
+    """A request the engine fails is a rejection; ``--retry-errors`` redoes only those chunks."""
+    from jmedcorpus.synth.engines import make_engine
+    from jmedcorpus.synth.engines.base import Completion
+
+    class FailsOnePassage:  # the real engine, with one request failing the first time
+        def __init__(self, inner):
+            self.inner, self.name, self.model, self.failed = inner, inner.name, inner.model, False
+
+        def generate(self, requests):
+            for c in self.inner.generate(requests):
+                if not self.failed:
+                    self.failed = True
+                    c = Completion(c.key, None, error=SYNTH_ENGINE_ERROR, detail="HTTP 503", attempts=5)
+                yield c
+
+        def describe(self):
+            return self.inner.describe()
+
+    r = recipe(model)
+    r.passages.n = 6
+    engine = FailsOnePassage(make_engine("transformers", str(model), {}))
+    opts = SynthOptions([str(corpus)], str(tmp_path / "qa"), r, workers=2, progress=False, engine=engine)
+    m1 = synth(opts)
+    assert m1["counts"]["engine_errors"] == 1 and m1["counts"]["rejected_by_reason"][SYNTH_ENGINE_ERROR] == 1
+    failed = [x for x in rows(tmp_path / "qa", "rejected") if x["reason"] == SYNTH_ENGINE_ERROR]
+    assert [(x["detail"], x["attempts"], x["raw"]) for x in failed] == [("HTTP 503", 5, None)]
+    opts.retry_errors = True
+    m2 = synth(opts)
+    assert m2["counts"]["engine_errors"] == 0
+    assert m2["throughput"]["requests_sent"] == 1  # the rest of the chunk came from the cache
+    assert m2["counts"]["passages"] == m1["counts"]["passages"] == 6
+
+
+def test_cli_runs_synth_and_reports_one_line_errors(corpus, model, tmp_path, capsys):
+    args = ["synth", "--input", str(corpus), "--output", str(tmp_path / "qa"), "--engine", "transformers"]
+    args += ["--model", str(model), "--temperature", "0", "--max-tokens", "5", "-n", "3", "--no-progress"]
+    assert main([*args, "--json"]) == 0
+    printed = json.loads(capsys.readouterr().out)
+    assert printed["counts"]["passages"] == 3
+    assert printed["counts"]["rejected_by_reason"] == {SYNTH_MAX_TOKENS: 3}  # every output is longer
+    cut = rows(tmp_path / "qa", "rejected")
+    assert all(r["finish_reason"] == "length" and r["completion_tokens"] == 5 for r in cut)
+    assert main([*args, "--template", "nope"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.count("\n") == 0 and "unknown" in err and "exam_mcq_v1" in err
+    bad = ["synth", "--input", str(tmp_path / "missing"), "--output", str(tmp_path / "qa2"), "--model", "m"]
+    assert main(bad) == 2 and "no such file" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        ({"template": "exam_mcq_v1", "sampling": {"temprature": 1}}, "did you mean 'temperature'"),
+        ({"template": "exam_mcq_v1", "sampling": {"temperature": 9}}, "temperature must be in"),
+        ({"template": "exam_mcq_v1", "passages": {"n": "all"}}, "passages.n: expected an integer"),
+        ({"template": "exam_mcq_v1", "engine": {"vllm": [1]}}, "engine.vllm: expected"),
+    ],
+)
+def test_recipe_errors_are_one_line(data, message):
+    with pytest.raises(UserError, match=message):
+        synth_recipe_from_dict(data, source="r.yaml")
+
+
+def test_recipe_values_are_checked_after_overrides():
+    r = load_synth_recipe()
+    with pytest.raises(UserError, match="no model"):
+        r.check()
+    r.engine.model, r.engine.name = "m", "llama"
+    with pytest.raises(UserError, match="engine.name 'llama' is unknown"):
+        r.check()
