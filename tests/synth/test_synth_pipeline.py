@@ -249,3 +249,42 @@ def test_recipe_values_are_checked_after_overrides():
     r.engine.model, r.engine.name = "m", "llama"
     with pytest.raises(UserError, match="engine.name 'llama' is unknown"):
         r.check()
+
+
+def test_openai_engine_through_a_loopback_server(first, corpus, model, data_dir, tmp_path, monkeypatch):
+    """The same model served over HTTP gives the same data; a passage the server always fails
+    is rejected with ``synth_engine_error`` and the run goes on."""
+    from loopback_openai_server import LoopbackOpenAIServer
+
+    from jmedcorpus.synth.engines.transformers_engine import TransformersEngine
+
+    monkeypatch.setenv("NO_PROXY", "127.0.0.1,localhost")
+    src, m1 = first
+    failing = next(r for r in rows(src, "rejected") if r["id"].startswith("medtxt-cr-0005#0"))
+    documents = pq.read_table(str(corpus / "data")).to_pylist()
+    doc = next(d for d in documents if d["id"] == "medtxt-cr-0005")
+    marker = doc["text"][failing["passage_start"] : failing["passage_start"] + 30]
+    served = TransformersEngine(str(model), device="cpu", batch_size=1)
+    with LoopbackOpenAIServer(served, model_name="tiny", faults={marker: "error_always"}) as server:
+        r = recipe(model)
+        r.engine.name, r.engine.model = "openai", "tiny"
+        r.engine.openai = {"base_url": server.base_url, "concurrency": 4, "max_retries": 1, "backoff_s": 0.01}
+        opts = SynthOptions(
+            [str(corpus)],
+            str(tmp_path / "qa"),
+            r,
+            decontaminate_against=[str(data_dir / "igakuqa_ja.jsonl")],
+            workers=2,
+            progress=False,
+        )
+        m = synth(opts)
+    assert m["engine"]["engine"] == "openai" and m["counts"]["engine_errors"] == 1
+    assert m["throughput"]["http_or_engine_attempts"] == 25 + 1  # one retry of the failing request
+    (failed,) = [x for x in rows(tmp_path / "qa", "rejected") if x["reason"] == SYNTH_ENGINE_ERROR]
+    assert failed["id"] == failing["id"] and failed["detail"] == "HTTP 500" and failed["attempts"] == 2
+    (item,) = rows(tmp_path / "qa", "data")
+    (expected,) = rows(src, "data")
+    assert {k: item[k] for k in ("question", "options", "answer", "explanation", "messages")} == {
+        k: expected[k] for k in ("question", "options", "answer", "explanation", "messages")
+    }
+    assert m["counts"]["accepted"] + m["counts"]["rejected"] == m1["counts"]["passages"]

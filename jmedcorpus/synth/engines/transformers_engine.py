@@ -63,6 +63,8 @@ class TransformersEngine(Engine):
         self.model = str(model)
         self.batch_size = batch_size
         self.device = ("cuda" if torch.cuda.is_available() else "cpu") if device == "auto" else device
+        # Loading a local checkpoint takes seconds; its bars would only interleave with ours.
+        transformers.utils.logging.disable_progress_bar()
         try:
             self.tokenizer = transformers.AutoTokenizer.from_pretrained(
                 self.model, trust_remote_code=trust_remote_code
