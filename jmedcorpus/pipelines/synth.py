@@ -23,11 +23,11 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import queue
 import sys
 import threading
 import time
 from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import pyarrow as pa
@@ -42,6 +42,7 @@ from jmedcorpus.pipelines.build import MANIFEST, OWNER_MARKER, BuildFailed, _che
 from jmedcorpus.pipelines.ray_tasks import ray_runtime, run_tasks
 from jmedcorpus.synth.cache import RequestCache
 from jmedcorpus.synth.config import SynthRecipe
+from jmedcorpus.synth.contamination import ContaminationIndex
 from jmedcorpus.synth.engines.base import Engine, Request, request_seed
 from jmedcorpus.synth.prompts import load_template
 from jmedcorpus.synth.records import (
@@ -52,7 +53,6 @@ from jmedcorpus.synth.records import (
     common_fields,
     rejected_row,
 )
-from jmedcorpus.synth.validation import ContaminationIndex
 
 
 @dataclass
@@ -215,7 +215,8 @@ class _Run:
         }
         self.markers = os.path.join(out, ".work", "chunks")
         self.totals: Counter = Counter()
-        self.engine_seconds = 0.0
+        self.engine_spans: list[tuple[float, float]] = []
+        self._lock = threading.Lock()
         self.judge_seconds = 0.0
         self.prompt_seconds = 0.0
 
@@ -273,11 +274,13 @@ class _Run:
             )
             for p in chunk
         ]
-        self.prompt_seconds += time.perf_counter() - t
+        with self._lock:
+            self.prompt_seconds += time.perf_counter() - t
         return reqs
 
     def _generate(self, chunk) -> dict:
-        """Completions of one chunk by passage key: from the cache, else from the engine."""
+        """Completions of one chunk by passage key: from the cache, else from the engine (runs in
+        an engine thread)."""
         completions, missing, keys = {}, [], {}
         for r in self._requests(chunk):
             keys[r.key] = r.cache_key(self.engine.model)
@@ -286,17 +289,20 @@ class _Run:
                 missing.append(r)
             else:
                 completions[r.key] = hit
-                self.totals["cached"] += 1
-        t = time.perf_counter()
+        self.bar.update(len(chunk) - len(missing))
+        start = time.perf_counter()
         for c in self.engine.generate(missing):
             self.cache.put(keys[c.key], c)
             completions[c.key] = c
-            self.totals["sent"] += 1
-            self.totals["generated_tokens"] += c.completion_tokens
-            self.totals["attempts"] += c.attempts
+            with self._lock:
+                self.totals["sent"] += 1
+                self.totals["generated_tokens"] += c.completion_tokens
+                self.totals["attempts"] += c.attempts
             self.bar.update(1)
-        self.bar.update(len(chunk) - len(missing))
-        self.engine_seconds += time.perf_counter() - t
+        with self._lock:
+            self.totals["cached"] += len(chunk) - len(missing)
+            if missing:
+                self.engine_spans.append((start, time.perf_counter()))
         self.cache.sync()
         if set(completions) != {p.key for p in chunk}:
             raise BuildFailed(
@@ -305,34 +311,38 @@ class _Run:
         return completions
 
     def _pipeline(self, pending: list[int]) -> None:
-        """Generate chunk k+1 in a background thread while chunk k is judged and written."""
-        handoff: queue.Queue = queue.Queue(maxsize=1)
-        stop = threading.Event()
+        """Generate up to ``engine.concurrent_calls`` chunks at once in engine threads (so a
+        multi-GPU engine is never idle at a chunk's tail) while the main thread judges and
+        writes finished chunks, in chunk order (the near-duplicate index depends on order)."""
+        lanes = max(1, int(getattr(self.engine, "concurrent_calls", 1)))
+        pool = ThreadPoolExecutor(lanes, thread_name_prefix="synth-engine")
+        futures: dict = {}
+        upcoming = iter(pending)
 
-        def produce():
-            try:
-                for i in pending:
-                    if stop.is_set():
-                        return
-                    handoff.put((i, self._generate(self.chunks[i])))
-            except BaseException as e:  # noqa: BLE001 - re-raised in the main thread
-                handoff.put((None, e))
-
-        thread = threading.Thread(target=produce, name="synth-engine", daemon=True)
-        thread.start()
-        try:
-            for _ in pending:
-                i, completions = handoff.get()
+        def fill() -> None:
+            while len(futures) < lanes + 1:  # one more queued: ready when a lane frees up
+                i = next(upcoming, None)
                 if i is None:
-                    raise completions
+                    return
+                futures[i] = pool.submit(self._generate, self.chunks[i])
+
+        try:
+            fill()
+            for i in pending:
+                completions = futures.pop(i).result()  # an engine that became unusable raises here
+                fill()
                 self.done[i] = self._write_chunk(i, completions)
         finally:
-            stop.set()
-            while thread.is_alive():  # unblock a producer waiting on a full queue
-                try:
-                    handoff.get(timeout=0.1)
-                except queue.Empty:
-                    pass
+            pool.shutdown(wait=False, cancel_futures=True)
+
+    def engine_seconds(self) -> float:
+        """Wall time during which at least one engine call was running (overlaps counted once)."""
+        total, end = 0.0, float("-inf")
+        for a, b in sorted(self.engine_spans):
+            if b > end:
+                total += b - max(a, end)
+                end = b
+        return total
 
     def _write_chunk(self, i: int, completions: dict) -> dict:
         t = time.perf_counter()
@@ -368,7 +378,8 @@ class _Run:
         self.judge_seconds += time.perf_counter() - t
         acc = sum(m["accepted"] for m in self.done.values()) + len(accepted)
         rej = sum(m["rejected"] for m in self.done.values()) + len(rejected)
-        rate = self.totals["generated_tokens"] / self.engine_seconds if self.engine_seconds else 0.0
+        seconds = self.engine_seconds()
+        rate = self.totals["generated_tokens"] / seconds if seconds else 0.0
         self.bar.set_postfix(accepted=acc, rejected=rej, tok_s=f"{rate:.0f}", refresh=True)
         return marker
 
@@ -386,7 +397,7 @@ class _Run:
                 f"synth failed: accounting mismatch: {selection['selected']} passages != "
                 f"{accepted} accepted + {rejected} rejected"
             )
-        t = self.totals
+        t, engine_seconds = self.totals, self.engine_seconds()
         overhead = self.prompt_seconds + self.judge_seconds
         return {
             "jmedcorpus_version": __version__,
@@ -413,12 +424,10 @@ class _Run:
                 "requests_from_cache": t["cached"],
                 "http_or_engine_attempts": t["attempts"],
                 "generated_tokens": t["generated_tokens"],
-                "engine_seconds": round(self.engine_seconds, 3),
-                "prompts_per_second": round(t["sent"] / self.engine_seconds, 3)
-                if self.engine_seconds
-                else None,
+                "engine_seconds": round(engine_seconds, 3),
+                "prompts_per_second": round(t["sent"] / engine_seconds, 3) if engine_seconds else None,
                 "generated_tokens_per_second": (
-                    round(t["generated_tokens"] / self.engine_seconds, 1) if self.engine_seconds else None
+                    round(t["generated_tokens"] / engine_seconds, 1) if engine_seconds else None
                 ),
                 "pipeline_seconds": round(overhead, 3),
                 "pipeline_ms_per_prompt": (

@@ -16,6 +16,7 @@ from __future__ import annotations
 import glob
 import json
 import os
+import threading
 import time
 
 from jmedcorpus.synth.engines.base import Completion
@@ -36,6 +37,7 @@ class RequestCache:
             self._load(path)
         self._path = os.path.join(self.dir, f"responses-{os.getpid()}-{time.time_ns()}.jsonl")
         self._file = None
+        self._lock = threading.Lock()
 
     def _load(self, path: str) -> None:
         with open(path, "rb") as f:
@@ -60,19 +62,23 @@ class RequestCache:
         if completion.error is not None:
             return  # failures are retried by the next run, not remembered
         entry = {"key": cache_key, **{f: getattr(completion, f) for f in _FIELDS}}
-        self._entries[cache_key] = entry
-        if self._file is None:
-            self._file = open(self._path, "a", encoding="utf-8")  # noqa: SIM115 - kept open across chunks
-        self._file.write(json.dumps(entry, ensure_ascii=False) + "\n")
-        self._file.flush()
+        line = json.dumps(entry, ensure_ascii=False) + "\n"
+        with self._lock:  # engine threads of several chunks write at once: whole lines only
+            self._entries[cache_key] = entry
+            if self._file is None:
+                self._file = open(self._path, "a", encoding="utf-8")  # noqa: SIM115 - kept open across chunks
+            self._file.write(line)
+            self._file.flush()
 
     def sync(self) -> None:
         """Make everything written so far durable (called at each chunk end)."""
-        if self._file is not None:
-            os.fsync(self._file.fileno())
+        with self._lock:
+            if self._file is not None:
+                os.fsync(self._file.fileno())
 
     def close(self) -> None:
-        if self._file is not None:
-            self.sync()
-            self._file.close()
-            self._file = None
+        self.sync()
+        with self._lock:
+            if self._file is not None:
+                self._file.close()
+                self._file = None

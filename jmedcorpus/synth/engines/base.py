@@ -128,6 +128,10 @@ class Engine(abc.ABC):
 
     name: str = ""
     model: str = ""
+    # generate() calls the driver may run at once from different threads (one per chunk). An
+    # engine serving many requests in parallel (vLLM actors, an HTTP pool) says 2, so that the
+    # next chunk is already queued while a chunk's last, longest generations finish.
+    concurrent_calls: int = 1
 
     @abc.abstractmethod
     def generate(self, requests: list[Request]) -> Iterator[Completion]:

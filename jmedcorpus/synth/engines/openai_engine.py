@@ -86,6 +86,7 @@ class OpenAIEngine(Engine):
     """
 
     name = "openai"
+    concurrent_calls = 2  # see Engine.concurrent_calls
 
     def __init__(
         self,

@@ -50,6 +50,22 @@ def batches(items: list, size: int) -> Iterator[list]:
         yield items[i : i + size]
 
 
+MIN_SPREAD_BATCH = 128  # below this, a call no longer fills vLLM's running batch (max_num_seqs 256)
+
+
+def spread_batch_size(n: int, batch_size: int, slots: int) -> int:
+    """Batch size for ``n`` requests over ``slots`` (actors × calls in flight): small enough that
+    one call's requests reach every actor, never above ``batch_size`` nor below
+    :data:`MIN_SPREAD_BATCH`.
+
+    >>> spread_batch_size(500, 512, 4), spread_batch_size(100, 512, 4), spread_batch_size(9000, 512, 4)
+    (128, 128, 512)
+    >>> spread_batch_size(2000, 512, 4)
+    500
+    """
+    return max(1, min(batch_size, max(MIN_SPREAD_BATCH, -(-n // max(1, slots)))))
+
+
 def sampling_kwargs(request: Request, structured_output: bool) -> dict:
     """Plain sampling settings of one request (picklable; :func:`sampling_params` builds vLLM's
     object in the actor). ``json_schema`` is set when structured output is on and the request
@@ -173,7 +189,7 @@ def run_requests(
     yield from rejected
     work = [
         [(r.key, ids, sampling_kwargs(r, structured_output)) for r, ids in b]
-        for b in batches(fitting, batch_size)
+        for b in batches(fitting, spread_batch_size(len(fitting), batch_size, len(actors) * in_flight))
     ]
     yield from dispatch(actors, work, in_flight)
 
@@ -195,6 +211,7 @@ class VLLMEngine(Engine):
     """
 
     name = "vllm"
+    concurrent_calls = 2  # see Engine.concurrent_calls
 
     def __init__(
         self,
