@@ -22,6 +22,14 @@ def read_jsonl(path) -> list[dict]:
 
 
 @pytest.fixture(scope="session")
+def contamination():
+    """The IgakuQA sample as a benchmark-contamination index (tests/synth)."""
+    from jmedcorpus.synth.contamination import ContaminationIndex
+
+    return ContaminationIndex.from_jsonl(DATA / "igakuqa_ja.jsonl")
+
+
+@pytest.fixture(scope="session")
 def ray_local():
     """One embedded Ray for the whole test session (starting Ray costs seconds)."""
     import ray

@@ -63,7 +63,8 @@ class PassageSettings:
 
 @dataclass
 class ValidationSettings:
-    """Thresholds of :mod:`jmedcorpus.synth.validation` (defaults documented there)."""
+    """Thresholds of the checks run by :mod:`jmedcorpus.synth.validation` (defaults documented
+    with each check)."""
 
     near_duplicate_threshold: float = 0.8
     grounding_min_overlap: float = 0.5

@@ -22,17 +22,14 @@ import json
 import pyarrow as pa
 
 from jmedcorpus.constants import SYNTH_MAX_TOKENS
+from jmedcorpus.synth.contamination import ContaminationIndex
 from jmedcorpus.synth.engines.base import Completion
-from jmedcorpus.synth.parsing import LETTERS, ExamItem, FreeQA, Rejection, parse_exam, parse_free
+from jmedcorpus.synth.grounding import GroundingCheck
+from jmedcorpus.synth.items import LETTERS, ExamItem, FreeQA, Rejection
+from jmedcorpus.synth.near_duplicates import NearDuplicateIndex
+from jmedcorpus.synth.parsing import parse_exam, parse_free
 from jmedcorpus.synth.passages import Passage
-from jmedcorpus.synth.validation import (
-    ContaminationIndex,
-    GroundingCheck,
-    NearDuplicateIndex,
-    exam_text,
-    validate_exam,
-    validate_free,
-)
+from jmedcorpus.synth.validation import exam_text, validate_exam, validate_free
 
 _MESSAGE = pa.struct([("role", pa.string()), ("content", pa.string())])
 _COMMON = [
@@ -102,7 +99,8 @@ class Judge:
 
     Args:
         kind: ``exam`` or ``free`` (the template's kind: which parser and validators).
-        near_duplicate_threshold, grounding_min_overlap: see :mod:`jmedcorpus.synth.validation`.
+        near_duplicate_threshold, grounding_min_overlap: see
+            :mod:`jmedcorpus.synth.near_duplicates`, :mod:`jmedcorpus.synth.grounding`.
         contamination: benchmark n-grams, or None to skip that check.
     """
 

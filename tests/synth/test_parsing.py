@@ -8,15 +8,8 @@ import pytest
 from conftest import DATA, read_jsonl
 
 from jmedcorpus import constants as C
-from jmedcorpus.synth.parsing import (
-    PARSE_REASONS,
-    ExamItem,
-    FreeQA,
-    Rejection,
-    label_letter,
-    parse_exam,
-    parse_free,
-)
+from jmedcorpus.synth.items import ExamItem, FreeQA, Rejection, label_letter
+from jmedcorpus.synth.parsing import PARSE_REASONS, parse_exam, parse_free
 
 OUTPUTS = read_jsonl(DATA / "synth_outputs.jsonl")
 SCHEMA_WORDS = ("question", "options", "answer", "explanation")

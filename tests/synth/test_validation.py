@@ -1,46 +1,29 @@
 """Validation of parsed items: the fixture outputs end to end (in file order, one near-duplicate
-index), then each check on real passages and exam questions."""
+index), then the language and length checks on real exam questions, then validate_exam/_free.
+Grounding, near-duplicates and contamination have their own test modules."""
 
 from __future__ import annotations
 
-import pickle
-
 import pytest
-from conftest import DATA, read_jsonl
+from validation_data import IGAKUQA, OUTPUTS, P_PTO, P_UDCA, PASSAGES, exam
 
 from jmedcorpus import constants as C
-from jmedcorpus.synth.parsing import PARSE_REASONS, ExamItem, FreeQA, parse_exam, parse_free
+from jmedcorpus.synth.grounding import GroundingCheck
+from jmedcorpus.synth.items import FreeQA
+from jmedcorpus.synth.near_duplicates import NearDuplicateIndex
+from jmedcorpus.synth.parsing import PARSE_REASONS, parse_exam, parse_free
 from jmedcorpus.synth.validation import (
     REASON_ORDER,
-    ContaminationIndex,
-    GroundingCheck,
     LanguageCheck,
     LengthCheck,
-    NearDuplicateIndex,
-    benchmark_tokens,
-    content_words,
-    exam_text,
-    grounded,
-    grounding_overlap,
     is_japanese,
     is_latin_option,
     validate_exam,
     validate_free,
 )
 
-OUTPUTS = read_jsonl(DATA / "synth_outputs.jsonl")
-PASSAGES = {r["id"]: r["text"] for r in read_jsonl(DATA / "case_reports_ja.jsonl")}
-IGAKUQA = read_jsonl(DATA / "igakuqa_ja.jsonl")
 SYNTH_REASONS = {v for k, v in vars(C).items() if k.startswith("SYNTH_")}
 VALIDATED = [r for r in OUTPUTS if r["expect"] == "accepted" or r["expect"][0] not in PARSE_REASONS]
-
-P_UDCA = PASSAGES["medtxt-cr-0002"]  # nivolumab cholangitis: PSL, then UDCA added
-P_PTO = PASSAGES["medtxt-cr-0009"]  # intrahepatic portosystemic shunt closed by PTO
-
-
-@pytest.fixture(scope="module")
-def contamination() -> ContaminationIndex:
-    return ContaminationIndex.from_jsonl(DATA / "igakuqa_ja.jsonl")
 
 
 @pytest.fixture(scope="module")
@@ -57,10 +40,6 @@ def fixture_results(contamination) -> dict[str, list[str]]:
             reasons = validate_free(parse_free(rec["raw"]), passage, dedup=dedup, contamination=contamination)
         results[rec["id"]] = reasons
     return results
-
-
-def exam(question, options, answer="a", explanation="") -> ExamItem:
-    return ExamItem(question, list(options), answer, explanation)
 
 
 # --- the fixture outputs -----------------------------------------------------------------------
@@ -85,15 +64,6 @@ def test_every_synth_reason_is_engine_parse_or_validation():
     engine = {SYNTH_PROMPT_TOO_LONG, SYNTH_ENGINE_ERROR, SYNTH_MAX_TOKENS}
     assert set(PARSE_REASONS) | set(REASON_ORDER) | engine == SYNTH_REASONS
     assert all(r.startswith("synth_") and r == r.lower() for r in SYNTH_REASONS)
-
-
-def test_the_near_duplicate_is_similar_but_not_identical():
-    raws = {r["id"]: r["raw"] for r in OUTPUTS}
-    a, b = (exam_text(parse_exam(raws[k])) for k in ("exam-json-valid", "exam-near-duplicate"))
-    assert a != b
-    index = NearDuplicateIndex()
-    index.add(a)
-    assert 0.8 <= index.max_similarity(b) < 1.0
 
 
 # --- language ----------------------------------------------------------------------------------
@@ -173,59 +143,6 @@ def test_language_check_rejects_bad_thresholds():
         LanguageCheck(max_latin_options=-1)
 
 
-# --- grounding ---------------------------------------------------------------------------------
-def test_content_words_drop_function_words_and_single_characters():
-    words = content_words("肝生検では門脈域に中等度の炎症細胞浸潤がみられた。")
-    assert "では" not in words and "が" not in words and "みられ" not in words
-    assert {"生検", "門脈", "炎症", "細胞", "浸潤"} <= set(words)
-    assert content_words("ＡＳＴ　９１Ｕ／ｌ") == ["ast", "91"]  # NFKC; "u", "l" are too short
-    assert content_words("これはどれか。") == []
-
-
-@pytest.mark.parametrize(
-    ("answer", "passage", "expected"),
-    [
-        ("UDCA 600 mgの追加", P_UDCA, True),  # half-width answer, full-width passage
-        ("ウルソデオキシコール酸（UDCA）", P_UDCA, True),  # 1 of 2 words: the abbreviation
-        ("リファキシミンの投与", P_UDCA, False),
-        ("経皮経肝塞栓術（PTO）", P_PTO, True),
-        ("タクロリムスの内服を開始した。", P_PTO, False),
-        ("肝内門脈肝静脈シャントに対する金属コイル塞栓", P_PTO, True),
-        ("どれか。", P_PTO, True),  # no content words: nothing to check
-    ],
-)
-def test_grounded(answer, passage, expected):
-    assert grounded(answer, passage) is expected
-
-
-def test_ascii_words_match_whole_words_only():
-    # "ast" inside "breast" is not the liver enzyme; "15" inside "150" is not a dose of 15
-    assert grounding_overlap("AST高値", "BREAST高値") == 0.5
-    assert grounding_overlap("15 mg", "ＰＳＬ１５０ｍｇ") == 0.5
-    assert grounding_overlap("15 mg", "ＰＳＬ１５ｍｇ") == 1.0
-
-
-def test_exam_grounding_needs_both_option_and_explanation():
-    options = ["PSL", "UDCA", "MMF", "LVFX", "CMZ"]
-    good = "PSL 15 mgまで減量した時点で胆管炎の再増悪を認めたため、UDCA 600 mgが追加された。"
-    bad = "肝移植の待機中にタクロリムスとバシリキシマブが導入された。"
-    check = GroundingCheck()
-    assert check.exam(exam("追加された薬剤はどれか。", options, "b", good), P_UDCA)
-    assert not check.exam(exam("追加された薬剤はどれか。", options, "b", bad), P_UDCA)
-    assert not check.exam(exam("追加された薬剤はどれか。", [*options[:4], "タクロリムス"], "e", good), P_UDCA)
-    # exam vocabulary in the explanation is not held against it
-    meta = "正解はbである。選択肢aは誤り。本症例ではUDCAが追加された。"
-    assert check.exam(exam("追加された薬剤はどれか。", options, "b", meta), P_UDCA)
-    assert not GroundingCheck(min_explanation_overlap=1.0).exam(
-        exam("追加された薬剤はどれか。", options, "b", good + "胆汁酸製剤である。"), P_UDCA
-    )
-
-
-def test_grounding_check_rejects_bad_thresholds():
-    with pytest.raises(ValueError, match="min_option_overlap"):
-        GroundingCheck(min_option_overlap=2)
-
-
 # --- length ------------------------------------------------------------------------------------
 def test_lengths():
     ok = exam(
@@ -249,53 +166,6 @@ def test_lengths():
         LengthCheck(min_question_chars=100, max_question_chars=10)
 
 
-# --- near-duplicates ---------------------------------------------------------------------------
-def test_near_duplicate_index():
-    index = NearDuplicateIndex()
-    first = "本症例で胆管炎の再増悪時に追加された薬剤はどれか。\nPSL\nUDCA\nMMF\nLVFX\nCMZ"
-    assert index.offer(first) and len(index) == 1
-    assert not index.offer(first) and index.max_similarity(first) == 1.0
-    assert index.is_duplicate(
-        "本症例で胆管炎の再増悪時に追加された薬剤はどれか。\nPSL\nUDCA\nMMF\nLVFX\nCMZ\n"
-    )
-    other = "本症例で胆管炎の診断時に投与が中止された薬剤はどれか。\nPSL\nUDCA\nニボルマブ\nLVFX\nCMZ"
-    assert index.max_similarity(other) < 0.8 and index.offer(other) and len(index) == 2
-    assert index.max_similarity("") == 0.0 and index.max_similarity("。、 ") == 0.0
-
-
-def test_near_duplicate_index_grows():
-    index = NearDuplicateIndex()
-    texts = [f"{i}歳の男性。{PASSAGES['medtxt-cr-0002'][i * 10 : i * 10 + 40]}" for i in range(70)]
-    accepted = [t for t in texts if index.offer(t)]
-    assert len(index) == len(accepted) > 64
-    assert all(index.is_duplicate(t) for t in accepted)
-
-
-def test_near_duplicate_threshold_is_a_parameter():
-    a = exam_text(parse_exam(next(r["raw"] for r in OUTPUTS if r["id"] == "exam-json-valid")))
-    b = exam_text(parse_exam(next(r["raw"] for r in OUTPUTS if r["id"] == "exam-near-duplicate")))
-    strict = NearDuplicateIndex(threshold=0.95)
-    strict.add(a)
-    assert not strict.is_duplicate(b)
-
-
-# --- contamination -----------------------------------------------------------------------------
-@pytest.mark.parametrize("rec", IGAKUQA, ids=[r["id"] for r in IGAKUQA])
-def test_copied_benchmark_questions_are_contaminated(rec, contamination):
-    text = rec["text"]
-    assert contamination.overlap(text) == 1.0 and contamination.contaminated(text)
-    # the same question typeset with full-width labels and letters, options in another style
-    wide = text.replace("a. ", "ａ．").replace("b. ", "ｂ．").replace("c. ", "（ｃ）").replace("G", "Ｇ")
-    assert contamination.contaminated(wide)
-    stem = text.split("\n")[0]  # a copied stem alone, when long enough to judge
-    assert contamination.contaminated(stem) is (len(benchmark_tokens(stem)) >= contamination.n)
-
-
-@pytest.mark.parametrize("rec_id", sorted(PASSAGES))
-def test_case_reports_are_not_contaminated(rec_id, contamination):
-    assert contamination.overlap(PASSAGES[rec_id]) == 0.0
-
-
 def test_copied_stem_with_new_options_is_caught_by_validate_exam(contamination):
     item = exam(
         "高アンモニア血症をきたす疾患はどれか。",
@@ -304,30 +174,6 @@ def test_copied_stem_with_new_options_is_caught_by_validate_exam(contamination):
         "本症例は肝内門脈肝静脈シャントによる高アンモニア血症で、肝性脳症をきたした。",
     )
     assert validate_exam(item, P_PTO, dedup=None, contamination=contamination) == [C.SYNTH_CONTAMINATED]
-
-
-def test_template_phrases_alone_are_not_contamination(contamination):
-    # "…について正しいのはどれか。" is in every exam; a new question sharing it is not a copy
-    assert not contamination.contaminated("免疫関連有害事象としての胆管炎について正しいのはどれか。")
-
-
-def test_contamination_index_parameters_and_pickle(tmp_path, contamination):
-    any_gram = ContaminationIndex.from_texts([r["text"] for r in IGAKUQA], n=4, min_fraction=0.0)
-    assert any_gram.contaminated("睡眠について正しいのはどれか。")  # "について正しいのは…" is shared
-    assert not ContaminationIndex.from_texts([], n=10).contaminated(IGAKUQA[0]["text"])
-    assert not contamination.contaminated("高アンモニア血症")  # shorter than n tokens
-    clone = pickle.loads(pickle.dumps(contamination))
-    assert len(clone) == len(contamination) and clone.overlap(IGAKUQA[2]["text"]) == 1.0
-    with pytest.raises(ValueError, match="n must be"):
-        ContaminationIndex.from_texts(["x"], n=0)
-    bad = tmp_path / "bench.jsonl"
-    bad.write_text(
-        '{"text": "睡眠について正しいのはどれか。"}\n{"question": "秘密の症例"}\n', encoding="utf-8"
-    )
-    with pytest.raises(ValueError, match=r"bench.jsonl:2: no string field 'text'") as err:
-        ContaminationIndex.from_jsonl(bad)
-    assert "秘密" not in str(err.value)
-    assert ContaminationIndex.from_jsonl(DATA / "igakuqa_ja.jsonl", n=13).contaminated(IGAKUQA[0]["text"])
 
 
 # --- validate_exam / validate_free -------------------------------------------------------------
