@@ -36,6 +36,7 @@ _COMMON = [
     ("id", pa.string()),
     ("kind", pa.string()),
     ("source_id", pa.string()),
+    ("source", pa.string()),  # the document's source column in the corpus (e.g. its dataset)
     ("passage_index", pa.int64()),
     ("passage_start", pa.int64()),
     ("passage_end", pa.int64()),
@@ -148,6 +149,7 @@ def common_fields(passage: Passage, completion: Completion, run: dict, seed: int
         "id": f"{passage.key}/{run['prompt_version']}",
         "kind": run["kind"],
         "source_id": passage.doc_id,
+        "source": None if passage.signals.get("source") is None else str(passage.signals["source"]),
         "passage_index": passage.index,
         "passage_start": passage.start,
         "passage_end": passage.end,

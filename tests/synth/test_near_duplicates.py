@@ -45,3 +45,35 @@ def test_near_duplicate_threshold_is_a_parameter():
     strict = NearDuplicateIndex(threshold=0.95)
     strict.add(a)
     assert not strict.is_duplicate(b)
+
+
+def test_banded_candidates_decide_like_a_brute_force_comparison(monkeypatch):
+    """Across merges of the band keys into the sorted arrays, every duplicate a comparison with every
+    accepted signature finds is found, and the similarity reported for it is the same."""
+    import numpy as np
+
+    from jmedcorpus.dedup.lsh import estimated_jaccard
+
+    text = "".join(PASSAGES.values())
+    rng = np.random.default_rng(0)
+    import jmedcorpus.synth.near_duplicates as module
+
+    monkeypatch.setattr(module, "TAIL_ITEMS", 256)  # several merges in a short test
+    index, accepted = NearDuplicateIndex(), []
+    for i in range(1500):
+        start = int(rng.integers(0, len(text) - 120))
+        item = text[start : start + 60 + i % 60]
+        if i % 5 == 0 and accepted:  # a re-worded copy of an accepted item
+            base = accepted[int(rng.integers(0, len(accepted)))]
+            cut = int(rng.integers(0, len(base)))
+            item = base[:cut] + "、" + base[cut + 1 :]
+        sig = index.signature(item)
+        brute = float(estimated_jaccard(index._sigs[: len(index)], sig[None, :]).max()) if len(index) else 0.0
+        banded = index.max_similarity(item)
+        assert (banded >= 0.8) == (brute >= 0.8)
+        if brute >= 0.8:
+            assert banded == brute
+        if banded < 0.8:
+            index.add(item)
+            accepted.append(item)
+    assert len(index) > 3 * 256 and len(index._keys) > 0  # merged several times

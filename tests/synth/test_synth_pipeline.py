@@ -124,6 +124,7 @@ def test_the_memorized_item_is_accepted_in_training_format(first, passages):
     (item,) = rows(out, "data")
     p = passages["medtxt-cr-0002#0"]
     assert item["id"] == "medtxt-cr-0002#0/exam_mcq_v1" and item["source_id"] == "medtxt-cr-0002"
+    assert item["source"] == p.signals["source"] and item["source"]
     assert (item["passage_start"], item["passage_end"], item["passage"]) == (p.start, p.end, p.text)
     assert item["answer"] == "a" and item["answer_text"] == item["options"][0] and len(item["options"]) == 5
     user, assistant = item["messages"]
