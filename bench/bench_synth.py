@@ -715,7 +715,7 @@ def report(res: dict) -> str:
     ]
     if "dedup_index_items" in s:
         notes.append(
-            f"the near-duplicate check compares each item with every accepted one (brute force): with "
+            f"the near-duplicate check compares each item with the accepted ones sharing a MinHash band: with "
             f"{s['dedup_index_items']:,} items already accepted, the realistic overhead becomes "
             f"{s['overhead_ms_realistic_at_dedup_index']:.2f} ms/prompt, "
             f"{100 * s['overhead_at_reference_at_dedup_index']:.1f} % at {ref:.0f} prompts/s"
