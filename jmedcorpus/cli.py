@@ -92,6 +92,9 @@ def _build_parser() -> argparse.ArgumentParser:
     )
 
     _add_synth_parser(sub)
+    from jmedcorpus.report.stats_cli import add_stats_parser
+
+    add_stats_parser(sub)
 
     s = sub.add_parser(
         "steps",
@@ -370,7 +373,10 @@ def main(argv: list[str] | None = None) -> int:
     from jmedcorpus.pipelines.build import BuildFailed
 
     try:
-        return {"build": _cmd_build, "synth": _cmd_synth, "steps": _cmd_steps}[args.command](args)
+        from jmedcorpus.report.stats_cli import cmd_stats
+
+        commands = {"build": _cmd_build, "synth": _cmd_synth, "stats": cmd_stats, "steps": _cmd_steps}
+        return commands[args.command](args)
     except UserError as e:
         print(f"jmedcorpus: error: {e}", file=sys.stderr)
         return 2

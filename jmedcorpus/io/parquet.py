@@ -84,11 +84,16 @@ def save_partitioned(entries, n_buckets: int, path_pattern: str) -> list[int]:
 
 def atomic_write_json(obj, path: str) -> None:
     """Write JSON to ``path`` atomically (same rule as :func:`atomic_write_table`)."""
+    atomic_write_text(json.dumps(obj, ensure_ascii=False, indent=2, sort_keys=False), path)
+
+
+def atomic_write_text(text: str, path: str) -> None:
+    """Write UTF-8 text to ``path`` atomically (same rule as :func:`atomic_write_table`)."""
     directory, name = os.path.split(path)
     os.makedirs(directory, exist_ok=True)
     tmp = os.path.join(directory, f".{name}.tmp-{os.getpid()}")
     with open(tmp, "w", encoding="utf-8") as f:
-        json.dump(obj, f, ensure_ascii=False, indent=2, sort_keys=False)
+        f.write(text)
         f.flush()
         os.fsync(f.fileno())
     os.replace(tmp, path)

@@ -188,6 +188,7 @@ def build(opts: BuildOptions) -> dict:
                     editor,
                     line_offsets[u.key],
                     recipe.output.compression,
+                    recipe.output.stats_term_sample,
                 ),
             )
             for u in units
@@ -228,9 +229,22 @@ def build(opts: BuildOptions) -> dict:
         "publish": round(time.time() - t_dedup, 3),
         "total": round(time.time() - started, 3),
     }
+    _write_stats_and_card(out, manifest, [f["stats"] for f in finalized.values()])
     atomic_write_json(manifest, manifest_path)
     shutil.rmtree(work, ignore_errors=True)
     return manifest
+
+
+def _write_stats_and_card(out: str, manifest: dict, partials: list[dict]) -> None:
+    """``OUT/stats/stats.json`` from the units' partials and ``OUT/README.md`` (the dataset card)
+    from the same numbers; both before the manifest, which is written last."""
+    from jmedcorpus.report.card import write_dataset_card
+    from jmedcorpus.report.stats import finalize, merge
+    from jmedcorpus.report.stats_files import write_stats
+
+    stats = finalize(merge(partials), manifest)
+    write_stats(stats, out)
+    write_dataset_card(stats, manifest, out)
 
 
 def _manifest(

@@ -4,6 +4,7 @@ names, and the training shards. ``finalize_unit`` and ``write_shard`` are bodies
 from __future__ import annotations
 
 import glob
+import json
 import math
 import os
 
@@ -16,6 +17,7 @@ from jmedcorpus.constants import META_CHARS, META_MECAB_TOKENS
 from jmedcorpus.io.parquet import REMOVED_SCHEMA, atomic_write_table
 from jmedcorpus.io.plan import WorkUnit
 from jmedcorpus.pipelines.global_stages import read_dups
+from jmedcorpus.report.stats import add_kept, add_removed, empty_partial
 
 
 def line_offsets(units: list[WorkUnit], results: dict) -> dict[str, int]:
@@ -66,6 +68,7 @@ def finalize_unit(
     boilerplate: tuple[str, object, str] | None,
     line_offset: int,
     compression: str,
+    term_sample: int = 8,
 ) -> dict:
     """Publish one unit's removed and quarantined records and write ``final.parquet``: the kept
     documents that survived every global step, in input order, edited by ``boilerplate_lines``.
@@ -75,12 +78,14 @@ def finalize_unit(
     published paths (relative to ``out``) and the final counts.
     """
     written = []
+    stats = empty_partial()  # the unit's share of OUT/stats/stats.json, from the rows written here
     part = f"part-{unit.index:06d}.parquet"
     for path in sorted(glob.glob(os.path.join(unit_dir, "removed-*.parquet"))):
         step = os.path.basename(path)[len("removed-") : -len(".parquet")]
         rel = os.path.join("removed", step, part)
         _publish_file(path, os.path.join(out, rel))
         written.append(rel)
+        add_removed(stats, pq.read_table(path))
     q = os.path.join(unit_dir, "quarantine.parquet")
     if os.path.exists(q):
         table = pq.read_table(q)
@@ -99,17 +104,19 @@ def finalize_unit(
             continue
         rows = dups.column("row").to_numpy().astype(np.int64)
         keep[rows] = False
+        taken = table.take(pa.array(rows))
         removed = _removed_table(
-            table.select(["id", "text", "source"]).take(pa.array(rows)),
+            taken.select(["id", "text", "source"]),
             step,
             reason,
             dups.column("kept_id"),
             dups.column("cluster"),
-            dups.column("signals"),
+            _with_document_signals(taken, dups.column("signals")),
         )
         rel = os.path.join("removed", step, part)
         atomic_write_table(removed, os.path.join(out, rel), compression)
         written.append(rel)
+        add_removed(stats, removed)
     table = table.filter(pa.array(keep))
     edits = {}
     if boilerplate:
@@ -127,9 +134,32 @@ def finalize_unit(
             rel = os.path.join("removed", boilerplate[0], part)
             atomic_write_table(removed, os.path.join(out, rel), compression)
             written.append(rel)
+            add_removed(stats, removed)
     atomic_write_table(table, os.path.join(unit_dir, "final.parquet"), "none")
+    add_kept(stats, table, term_sample)
     text_bytes = pa.compute.sum(pa.compute.binary_length(table.column("text"))).as_py() or 0
-    return {"files": written, "kept": table.num_rows, "kept_bytes": int(text_bytes), "boilerplate": edits}
+    return {
+        "files": written,
+        "kept": table.num_rows,
+        "kept_bytes": int(text_bytes),
+        "boilerplate": edits,
+        "stats": stats,
+    }
+
+
+def _with_document_signals(rows: pa.Table, dedup_signals: pa.ChunkedArray) -> pa.Array:
+    """The ``signals`` JSON of documents a dedup step removed: their signal columns (length,
+    language, quality) plus what the dedup step measured, so that ``inspect`` and the stats see
+    them like documents removed by a filter."""
+    columns = [c for c in rows.column_names if c not in ("id", "text", "source")]
+    values = rows.select(columns).to_pylist()
+    return pa.array(
+        [
+            json.dumps({**v, **json.loads(d or "{}")}, ensure_ascii=False)
+            for v, d in zip(values, dedup_signals.to_pylist())
+        ],
+        pa.string(),
+    )
 
 
 def strip_boilerplate(table: pa.Table, step, keys_dir: str) -> tuple[pa.Table, pa.Table, dict]:

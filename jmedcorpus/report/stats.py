@@ -1,0 +1,344 @@
+"""Corpus statistics: collected during the build and recomputable from an output folder.
+
+The build computes a *partial* per work unit inside its publish task, from the unit's final kept
+table and its removed records (the rows it writes anyway: no second pass over the data), the
+driver merges the partials and :func:`finalize` adds the manifest's step funnel and the recipe's
+thresholds; the result is ``OUT/stats/stats.json``. :func:`recompute` builds the same partials
+from ``OUT/data`` and ``OUT/removed`` (older builds, or to check): partials hold only integer
+counts, histograms, minima and maxima, so merging is exact and order-free and the two agree
+(tested).
+
+What is measured, for kept and for removed documents:
+
+- counts of documents, characters and MeCab tokens per step (a removed document's characters and
+  tokens are those measured before it was dropped, from its ``signals``);
+- a histogram of every numeric signal column (fixed bins: 50 linear bins on [0, 1] for ratios,
+  fractions and scores; 8 bins per decade from 1 to 10^7 for counts), plus three measured here
+  from the text: ``sentences`` (:func:`~jmedcorpus.text.sentences.sentence_spans`),
+  ``kanji_ratio`` and ``ascii_ratio`` (letters);
+- sources, and document types from the text (:func:`document_type`);
+- near-duplicate cluster sizes (``minhash_dedup``'s ``cluster`` and ``cluster_size``);
+- top nouns and medical terms by MeCab part of speech (UniDic ``名詞``, not numerals), on a
+  sample: documents whose ``blake2b(id)`` is divisible by the recipe's
+  ``output.stats_term_sample`` (default 8), first :data:`TERM_CHARS` characters (POS tagging
+  runs ~2 MB/s; the sample keeps it a small share of the build).
+
+No document text is stored: terms are corpus-wide counts of words.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import re
+from collections import Counter
+
+import numpy as np
+import pyarrow as pa
+
+STATS_VERSION = 1
+TERM_CHARS = 2000
+TOP_TERMS = 60
+RATIO_EDGES = np.linspace(0.0, 1.0, 51)
+COUNT_EDGES = np.concatenate([[0.0], np.logspace(0, 7, 57)])
+_NOT_SIGNALS = {"id", "text", "source", "language", "step", "reason", "detail", "duplicate_of", "cluster"}
+_LINEAR = re.compile(r"(ratio|frac|score|gram|grams|jaccard|repetition|fraction)$")
+_GROUPS = (
+    ("length", ("chars", "mecab_tokens", "non_space_chars", "sentences", "sentence_length", "changed_chars")),
+    ("language", ("language",)),
+    ("script", ("hiragana", "katakana", "kanji", "ascii", "japanese", "symbol", "digit")),
+    ("repetition", ("repetition", "gopher", "dup")),
+    ("dedup", ("jaccard", "cluster")),
+)
+_HIRAGANA = re.compile(r"[\u3041-\u309f]+")
+_OPTION = re.compile(r"^\s*[a-eａ-ｅ][.．)）]\s*\S", re.MULTILINE)
+_CASE = re.compile(r"症例|患者|[0-9０-９]+\s*(?:歳|才)|主訴")
+_PAPER = re.compile(
+    r"^\s*(?:【?(?:緒言|はじめに|背景|目的|方法|対象と方法|結果|考察|結語|結論|参考文献|文献)】?|Abstract)\s*$",
+    re.MULTILINE,
+)
+
+
+def scale_of(name: str) -> str:
+    return "linear" if _LINEAR.search(name) else "log"
+
+
+def group_of(name: str) -> str:
+    for group, words in _GROUPS:
+        if any(w in name for w in words):
+            return group
+    return "quality"
+
+
+def document_type(text: str) -> str:
+    """``exam_question`` (4+ option lines a-e), ``paper`` (2+ section headings such as 方法 and
+    考察), ``case_report`` (症例/患者/age/主訴 in the first 300 characters), else ``other``.
+
+    >>> document_type("高尿酸血症をきたさないのはどれか。\\na. A\\nb. B\\nc. C\\nd. D\\ne. E")
+    'exam_question'
+    >>> document_type("症例は70歳，男性．主訴は咳嗽．"), document_type("Background: ...")
+    ('case_report', 'other')
+    """
+    head = text[:4000]
+    if len(_OPTION.findall(head)) >= 4:
+        return "exam_question"
+    if len(_PAPER.findall(text)) >= 2:
+        return "paper"
+    if _CASE.search(text[:300]):
+        return "case_report"
+    return "other"
+
+
+def in_term_sample(doc_id: str, modulus: int) -> bool:
+    digest = hashlib.blake2b(str(doc_id).encode("utf-8"), digest_size=8).digest()
+    return int.from_bytes(digest, "big") % modulus == 0
+
+
+_TAGGER = None
+
+
+def _nouns(text: str) -> list[str]:
+    global _TAGGER
+    if _TAGGER is None:
+        import fugashi
+
+        _TAGGER = fugashi.Tagger()  # unidic-lite, with part of speech (the build's tagger is wakati)
+    out = []
+    for word in _TAGGER(text[:TERM_CHARS]):
+        s = word.surface
+        # Hiragana-only nouns are formal nouns (こと, ため, もの): grammar, not content.
+        if (
+            word.feature.pos1 == "名詞"
+            and word.feature.pos2 != "数詞"
+            and len(s) >= 2
+            and not _HIRAGANA.fullmatch(s)
+            and not s.isascii()
+        ):
+            out.append(s)
+    return out
+
+
+def empty_partial() -> dict:
+    return {
+        "kept": {"documents": 0, "chars": 0, "mecab_tokens": 0},
+        "removed_steps": {},
+        "hist": {},
+        "sources": {"kept": {}, "removed": {}},
+        "types": {"kept": {}, "removed": {}},
+        "clusters": {},
+        "terms": {"documents": 0, "nouns": {}, "medical": {}},
+    }
+
+
+def _text_signals(text: str) -> dict:
+    from jmedcorpus.text.charclass import ascii_letter_ratio, kanji_ratio
+    from jmedcorpus.text.sentences import sentence_spans
+
+    return {
+        "sentences": len(sentence_spans(text)),
+        "kanji_ratio": kanji_ratio(text),
+        "ascii_ratio": ascii_letter_ratio(text),
+    }
+
+
+def _add_value(part: dict, side: str, name: str, value) -> None:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or math.isnan(value):
+        return
+    edges = RATIO_EDGES if scale_of(name) == "linear" else COUNT_EDGES
+    h = part["hist"].setdefault(
+        name, {"kept": [0] * (len(edges) - 1), "removed": [0] * (len(edges) - 1), "min": None, "max": None}
+    )
+    i = int(np.clip(np.searchsorted(edges, value, side="right") - 1, 0, len(edges) - 2))
+    h[side][i] += 1
+    h["min"] = value if h["min"] is None else min(h["min"], value)
+    h["max"] = value if h["max"] is None else max(h["max"], value)
+
+
+def _add_document(
+    part: dict, side: str, doc_id, text: str, source, signals: dict, term_sample: int = 0
+) -> None:
+    text = text or ""
+    for name, value in {**signals, **_text_signals(text)}.items():
+        if name not in _NOT_SIGNALS:
+            _add_value(part, side, name, value)
+    src = str(source) if source is not None else "(none)"
+    part["sources"][side][src] = part["sources"][side].get(src, 0) + 1
+    kind = document_type(text)
+    part["types"][side][kind] = part["types"][side].get(kind, 0) + 1
+    if term_sample and in_term_sample(doc_id, term_sample):
+        from jmedcorpus.synth.passages import is_medical_token
+
+        terms = part["terms"]
+        terms["documents"] += 1
+        for noun in _nouns(text):
+            terms["nouns"][noun] = terms["nouns"].get(noun, 0) + 1
+            if is_medical_token(noun):
+                terms["medical"][noun] = terms["medical"].get(noun, 0) + 1
+
+
+def add_kept(part: dict, table: pa.Table, term_sample: int) -> None:
+    """Count the kept documents of ``table`` (``id``, ``text``, ``source``, signal columns);
+    nouns of those whose id hash is divisible by ``term_sample``."""
+    signal_cols = [c for c in table.column_names if c not in _NOT_SIGNALS]
+    for batch in table.to_batches(max_chunksize=1024):
+        for row in batch.to_pylist():
+            signals = {c: row[c] for c in signal_cols}
+            part["kept"]["documents"] += 1
+            part["kept"]["chars"] += int(row.get("chars") or len(row["text"] or ""))
+            part["kept"]["mecab_tokens"] += int(row.get("mecab_tokens") or 0)
+            _add_document(part, "kept", row["id"], row["text"], row.get("source"), signals, term_sample)
+
+
+def add_removed(part: dict, table: pa.Table) -> None:
+    """Count removed records (``OUT/removed`` schema: step, reason, signals JSON, cluster)."""
+    for batch in table.to_batches(max_chunksize=1024):
+        for row in batch.to_pylist():
+            signals = json.loads(row["signals"] or "{}")
+            step = part["removed_steps"].setdefault(
+                row["step"], {"documents": 0, "chars": 0, "mecab_tokens": 0, "reasons": {}}
+            )
+            step["documents"] += 1
+            step["chars"] += int(signals.get("chars") or len(row["text"] or ""))
+            step["mecab_tokens"] += int(signals.get("mecab_tokens") or 0)
+            step["reasons"][row["reason"]] = step["reasons"].get(row["reason"], 0) + 1
+            if row.get("cluster") is not None and "cluster_size" in signals:
+                part["clusters"][str(row["cluster"])] = int(signals["cluster_size"])
+            _add_document(part, "removed", row["id"], row["text"], row.get("source"), signals)
+
+
+def merge(parts) -> dict:
+    """One partial from many (order-free: sums, min, max)."""
+    out = empty_partial()
+    for p in parts:
+        for k in ("documents", "chars", "mecab_tokens"):
+            out["kept"][k] += p["kept"][k]
+        for step, s in p["removed_steps"].items():
+            o = out["removed_steps"].setdefault(
+                step, {"documents": 0, "chars": 0, "mecab_tokens": 0, "reasons": {}}
+            )
+            for k in ("documents", "chars", "mecab_tokens"):
+                o[k] += s[k]
+            o["reasons"] = dict(Counter(o["reasons"]) + Counter(s["reasons"]))
+        for name, h in p["hist"].items():
+            o = out["hist"].get(name)
+            if o is None:
+                out["hist"][name] = {k: (list(v) if isinstance(v, list) else v) for k, v in h.items()}
+                continue
+            for side in ("kept", "removed"):
+                o[side] = [a + b for a, b in zip(o[side], h[side])]
+            o["min"] = (
+                min(x for x in (o["min"], h["min"]) if x is not None) if h["min"] is not None else o["min"]
+            )
+            o["max"] = (
+                max(x for x in (o["max"], h["max"]) if x is not None) if h["max"] is not None else o["max"]
+            )
+        for key in ("sources", "types"):
+            for side in ("kept", "removed"):
+                out[key][side] = dict(Counter(out[key][side]) + Counter(p[key][side]))
+        out["clusters"].update(p["clusters"])
+        out["terms"]["documents"] += p["terms"]["documents"]
+        for k in ("nouns", "medical"):
+            out["terms"][k] = dict(Counter(out["terms"][k]) + Counter(p["terms"][k]))
+    return out
+
+
+def term_sample_of(manifest: dict) -> int:
+    """The recipe's ``output.stats_term_sample`` (8 for builds made before it existed)."""
+    return int(manifest.get("recipe", {}).get("output", {}).get("stats_term_sample", 8))
+
+
+def _quantiles(counts: list[int], edges: np.ndarray) -> dict | None:
+    total = sum(counts)
+    if not total:
+        return None
+    cum = np.cumsum(counts)
+    out = {}
+    for q in (10, 50, 90):
+        i = int(np.searchsorted(cum, q / 100 * total))
+        out[f"p{q}"] = float(edges[i + 1])  # the bin's upper edge: an upper bound of the quantile
+    return out
+
+
+def _top(counter: dict, n: int = TOP_TERMS) -> list:
+    return [[k, v] for k, v in sorted(counter.items(), key=lambda kv: (-kv[1], kv[0]))[:n]]
+
+
+def finalize(part: dict, manifest: dict) -> dict:
+    """The stats of a build (schema ``stats_version`` 1) from the merged partial and the manifest."""
+    from jmedcorpus.report.thresholds import thresholds_from_recipe
+
+    thresholds = thresholds_from_recipe(manifest.get("recipe", {}))
+    term_sample = term_sample_of(manifest)
+    removed = part["removed_steps"]
+    c = manifest.get("counts", {})
+    funnel = []
+    for s in manifest.get("steps", []):
+        r = removed.get(s["name"], {"documents": 0, "chars": 0, "mecab_tokens": 0, "reasons": {}})
+        funnel.append(
+            {
+                "step": s["name"],
+                "use": s.get("use", s["name"]),
+                "in": s["in"],
+                "out": s["out"],
+                "removed": s["removed"],
+                "removed_chars": r["chars"],
+                "removed_mecab_tokens": r["mecab_tokens"],
+                "reasons": s.get("reasons", {}),
+            }
+        )
+    signals = {}
+    for name in sorted(part["hist"]):
+        h = part["hist"][name]
+        edges = RATIO_EDGES if scale_of(name) == "linear" else COUNT_EDGES
+        signals[name] = {
+            "scale": scale_of(name),
+            "group": group_of(name),
+            "edges": [round(float(e), 6) for e in edges],
+            "kept": h["kept"],
+            "removed": h["removed"],
+            "count_kept": sum(h["kept"]),
+            "count_removed": sum(h["removed"]),
+            "min": h["min"],
+            "max": h["max"],
+            "quantiles_kept": _quantiles(h["kept"], edges),
+            "threshold": thresholds.get(name),
+        }
+    reasons = Counter()
+    for s in funnel:
+        reasons.update(s["reasons"])
+    sizes = Counter(part["clusters"].values())
+    return {
+        "stats_version": STATS_VERSION,
+        "corpus": {
+            "name": manifest.get("recipe", {}).get("name"),
+            "fingerprint": manifest.get("fingerprint"),
+            "created_at": manifest.get("created_at"),
+        },
+        "counts": {
+            "records_in": c.get("records_in"),
+            "kept": part["kept"]["documents"],
+            "removed": sum(r["documents"] for r in removed.values()),
+            "quarantined": c.get("quarantined"),
+            "kept_chars": part["kept"]["chars"],
+            "kept_mecab_tokens": part["kept"]["mecab_tokens"],
+            "removed_chars": sum(r["chars"] for r in removed.values()),
+            "removed_mecab_tokens": sum(r["mecab_tokens"] for r in removed.values()),
+        },
+        "funnel": funnel,
+        "reasons": dict(reasons.most_common()),
+        "signals": signals,
+        "sources": {k: dict(Counter(v).most_common()) for k, v in part["sources"].items()},
+        "document_types": {k: dict(Counter(v).most_common()) for k, v in part["types"].items()},
+        "near_duplicate_clusters": {
+            "clusters": len(part["clusters"]),
+            "removed": removed.get("minhash_dedup", {}).get("documents", 0),
+            "sizes": {str(k): v for k, v in sorted(sizes.items())},
+        },
+        "terms": {
+            "sample_rule": f"kept documents whose blake2b(id) % {term_sample} == 0, first {TERM_CHARS} characters",
+            "sample_documents": part["terms"]["documents"],
+            "nouns": _top(part["terms"]["nouns"]),
+            "medical_terms": _top(part["terms"]["medical"]),
+        },
+    }

@@ -1,0 +1,104 @@
+"""Statistics collected during the build equal those recomputed from the output; the summary,
+``--json``, ``--recompute --save`` and the dataset card."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+
+import pyarrow.parquet as pq
+import pytest
+import yaml
+from conftest import read_jsonl
+
+from jmedcorpus.cli import main
+from jmedcorpus.pipelines.build import BuildOptions, build
+from jmedcorpus.recipe import load_recipe
+from jmedcorpus.report.stats_files import STATS_FILE, load_stats, recompute
+
+pytestmark = pytest.mark.ray
+
+
+@pytest.fixture(scope="module")
+def built(ray_local, data_dir, tmp_path_factory):
+    src = tmp_path_factory.mktemp("src")
+    for name in ("case_reports_ja.jsonl", "igakuqa_ja.jsonl", "pubmedqa_en.jsonl"):
+        shutil.copy(data_dir / name, src / name)
+    report = read_jsonl(data_dir / "case_reports_ja.jsonl")[3]
+    text = report["text"]
+    near = dict(report, id="near-copy", text=text[:60] + "（再掲）" + text[60:] + "\n以上、再掲した。")
+    with open(src / "near.jsonl", "w", encoding="utf-8") as f:
+        f.write(json.dumps(near, ensure_ascii=False) + "\n")
+    out = tmp_path_factory.mktemp("out") / "out"
+    recipe = load_recipe()
+    recipe.input.chunk_mb = 0.01  # several units: the build's stats are merged from several partials
+    recipe.output.stats_term_sample = 2  # a few of the 20 fixture documents
+    manifest = build(BuildOptions([str(src)], str(out), recipe, workers=2, progress=False))
+    return out, manifest
+
+
+def test_build_stats_equal_stats_recomputed_from_the_output(built):
+    out, _ = built
+    with open(out / STATS_FILE, encoding="utf-8") as f:
+        collected = json.load(f)
+    assert collected == recompute(str(out))
+
+
+def test_stats_agree_with_the_manifest(built):
+    out, manifest = built
+    stats = load_stats(str(out))
+    c, m = stats["counts"], manifest["counts"]
+    assert (c["kept"], c["removed"], c["quarantined"]) == (m["kept"], m["removed"], m["quarantined"])
+    assert (c["kept_chars"], c["kept_mecab_tokens"]) == (m["kept_chars"], m["kept_mecab_tokens"])
+    assert [s["step"] for s in stats["funnel"]] == [s["name"] for s in manifest["steps"]]
+    assert stats["reasons"]["lang_not_ja"] > 0 and stats["reasons"]["dedup_near_duplicate"] >= 1
+    chars = stats["signals"]["chars"]
+    assert chars["count_kept"] == c["kept"] and chars["scale"] == "log"
+    hira = stats["signals"]["hiragana_ratio"]
+    assert hira["threshold"]["min"] == 0.02 and len(hira["edges"]) == len(hira["kept"]) + 1
+    assert stats["signals"]["language_score"]["count_removed"] > 0  # English documents, before the drop
+    assert stats["near_duplicate_clusters"]["clusters"] >= 1
+    assert stats["document_types"]["kept"]["exam_question"] > 0
+    assert stats["document_types"]["kept"]["case_report"] > 0
+    assert stats["terms"]["sample_documents"] > 0 and stats["terms"]["nouns"]
+
+
+def test_stats_hold_no_document_text(built, data_dir):
+    out, _ = built
+    dump = (out / STATS_FILE).read_text(encoding="utf-8") + (out / "README.md").read_text(encoding="utf-8")
+    for doc in read_jsonl(data_dir / "case_reports_ja.jsonl"):
+        text = doc["text"]
+        assert not any(text[i : i + 25] in dump for i in range(0, max(1, len(text) - 25), 25))
+
+
+def test_cli_summary_json_and_recompute_save(built, tmp_path, capsys):
+    out, manifest = built
+    assert main(["stats", str(out)]) == 0
+    printed = capsys.readouterr().out
+    assert (
+        "minhash_dedup" in printed and f"{manifest['counts']['kept_mecab_tokens']:,} MeCab tokens" in printed
+    )
+    assert main(["stats", str(out), "--json"]) == 0
+    assert json.loads(capsys.readouterr().out) == load_stats(str(out))
+    copy = tmp_path / "older"
+    shutil.copytree(out, copy)
+    os.remove(copy / STATS_FILE)
+    os.remove(copy / "README.md")
+    assert main(["stats", str(copy), "--recompute", "--save", "--json"]) == 0
+    capsys.readouterr()
+    assert load_stats(str(copy)) == load_stats(str(out))
+    assert (copy / "README.md").read_text(encoding="utf-8") == (out / "README.md").read_text(encoding="utf-8")
+    assert main(["stats", str(tmp_path)]) == 2
+    assert "no manifest.json" in capsys.readouterr().err
+
+
+def test_dataset_card_is_hugging_face_format(built):
+    out, manifest = built
+    card = (out / "README.md").read_text(encoding="utf-8")
+    _, front, body = card.split("---", 2)
+    meta = yaml.safe_load(front)
+    assert meta["language"] == ["ja"] and meta["size_categories"] == ["n<1K"]
+    assert meta["configs"][0]["data_files"][0]["path"] == "data/train-*.parquet"
+    assert f"**{manifest['counts']['kept']:,} documents" in body
+    assert pq.read_table(str(out / "data")).num_rows == manifest["counts"]["kept"]
