@@ -95,6 +95,9 @@ def _build_parser() -> argparse.ArgumentParser:
     from jmedcorpus.report.stats_cli import add_stats_parser
 
     add_stats_parser(sub)
+    from jmedcorpus.report.inspect import add_inspect_parser
+
+    add_inspect_parser(sub)
 
     s = sub.add_parser(
         "steps",
@@ -373,9 +376,16 @@ def main(argv: list[str] | None = None) -> int:
     from jmedcorpus.pipelines.build import BuildFailed
 
     try:
+        from jmedcorpus.report.inspect import cmd_inspect
         from jmedcorpus.report.stats_cli import cmd_stats
 
-        commands = {"build": _cmd_build, "synth": _cmd_synth, "stats": cmd_stats, "steps": _cmd_steps}
+        commands = {
+            "build": _cmd_build,
+            "synth": _cmd_synth,
+            "stats": cmd_stats,
+            "inspect": cmd_inspect,
+            "steps": _cmd_steps,
+        }
         return commands[args.command](args)
     except UserError as e:
         print(f"jmedcorpus: error: {e}", file=sys.stderr)

@@ -76,6 +76,27 @@ MEASURED_BY: dict[str, tuple[str, ...]] = {
 }
 
 
+#: reasons that name which of their step's signals decided (others: any signal of the step)
+REASON_SIGNAL = {
+    "lang_not_ja": "language",
+    "lang_low_score": "language_score",
+    "quality_sentence_too_long": "max_sentence_length",
+    "quality_mean_sentence_length_out_of_range": "mean_sentence_length",
+}
+GOPHER_REASON_PREFIX = "quality_repetition_"  # + the check: quality_repetition_dup_line_frac
+
+
+def signal_of_reason(reason: str | None) -> str | None:
+    """The signal a drop reason names, when it names one.
+
+    >>> signal_of_reason("quality_repetition_top_2_gram"), signal_of_reason("quality_too_short")
+    ('gopher_top_2_gram', None)
+    """
+    if reason and reason.startswith(GOPHER_REASON_PREFIX) and reason != GOPHER_REASON_PREFIX + "empty":
+        return "gopher_" + reason[len(GOPHER_REASON_PREFIX) :]
+    return REASON_SIGNAL.get(reason or "")
+
+
 def step_names(steps: list[dict]) -> list[str]:
     """Output names of resolved recipe steps: the ``use``, suffixed ``_2``, ``_3`` on repeats
     (the rule of :func:`jmedcorpus.pipelines.unit.step_names`).
