@@ -43,8 +43,8 @@ class OutputSettings:
     shard_mb: float = 256.0  # target size of one training shard (uncompressed text)
     compression: str = "zstd"
     # Top nouns in OUT/stats come from kept documents whose id hash is divisible by this
-    # (POS tagging costs ~0.5 s per MB; 1 tags every document, fine for small corpora).
-    stats_term_sample: int = 8
+    # (POS tagging runs ~0.7 M characters/s on the first 1,000 of each; 1 tags every document).
+    stats_term_sample: int = 16
 
 
 @dataclass

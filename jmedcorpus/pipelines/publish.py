@@ -68,7 +68,7 @@ def finalize_unit(
     boilerplate: tuple[str, object, str] | None,
     line_offset: int,
     compression: str,
-    term_sample: int = 8,
+    term_sample: int = 16,
 ) -> dict:
     """Publish one unit's removed and quarantined records and write ``final.parquet``: the kept
     documents that survived every global step, in input order, edited by ``boilerplate_lines``.
