@@ -7,6 +7,7 @@ import glob
 import json
 import os
 
+import pyarrow as pa
 import pyarrow.parquet as pq
 
 from jmedcorpus.errors import UserError
@@ -37,10 +38,14 @@ def recompute(out: str, progress: bool = False) -> dict:
     parts = []
     for path in tqdm(kept + removed, desc="stats", unit="file", disable=not progress, leave=False):
         part = empty_partial()
-        if path in kept:
-            add_kept(part, pq.read_table(path), term_sample_of(manifest))
-        else:
-            add_removed(part, pq.read_table(path, columns=_REMOVED_COLUMNS))
+        columns = None if path in kept else _REMOVED_COLUMNS
+        # Row batches, not whole files: a 256 MB shard never sits in memory as Python objects.
+        for batch in pq.ParquetFile(path).iter_batches(batch_size=4096, columns=columns):
+            table = pa.Table.from_batches([batch])
+            if path in kept:
+                add_kept(part, table, term_sample_of(manifest))
+            else:
+                add_removed(part, table)
         parts.append(part)
     return finalize(merge(parts), manifest)
 
