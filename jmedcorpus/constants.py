@@ -22,6 +22,7 @@ QUALITY_SENTENCE_TOO_LONG = "quality_sentence_too_long"
 QUALITY_MEAN_SENTENCE_LENGTH = "quality_mean_sentence_length_out_of_range"
 QUALITY_MARKUP_DEBRIS = "quality_markup_debris"
 QUALITY_MOJIBAKE = "quality_mojibake"
+QUALITY_MEDICAL_DENSITY_LOW = "quality_medical_density_low"
 # datatrove's GopherRepetitionFilter reasons are prefixed with this
 QUALITY_REPETITION_PREFIX = "quality_repetition_"
 

@@ -14,6 +14,7 @@ import jmedcorpus.dedup.boilerplate
 import jmedcorpus.dedup.exact
 import jmedcorpus.dedup.minhash
 import jmedcorpus.filters.language
+import jmedcorpus.filters.medical
 import jmedcorpus.filters.quality
 import jmedcorpus.text.normalize
 import jmedcorpus.text.tokenize_step  # noqa: F401

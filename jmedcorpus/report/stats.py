@@ -175,7 +175,7 @@ def _add_document(
     kind = document_type(text)
     part["types"][side][kind] = part["types"][side].get(kind, 0) + 1
     if term_sample and in_term_sample(doc_id, term_sample):
-        from jmedcorpus.synth.passages import is_medical_token
+        from jmedcorpus.text.medical import is_medical_token
 
         terms = part["terms"]
         terms["documents"] += 1

@@ -11,13 +11,13 @@ from conftest import read_jsonl
 from jmedcorpus.synth.passages import (
     SKIP_REASONS,
     Passage,
-    medical_density,
     pack_sentences,
     passages_from_shards,
     select_passages,
     split_passages,
 )
 from jmedcorpus.text.mecab import get_tokenizer
+from jmedcorpus.text.medical import medical_density
 from jmedcorpus.text.sentences import sentence_spans
 
 # Everyday Japanese, written for these tests: weather, politics, sport.
