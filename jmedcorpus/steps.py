@@ -16,5 +16,6 @@ import jmedcorpus.dedup.minhash
 import jmedcorpus.filters.language
 import jmedcorpus.filters.medical
 import jmedcorpus.filters.quality
+import jmedcorpus.pii.step
 import jmedcorpus.text.normalize
 import jmedcorpus.text.tokenize_step  # noqa: F401
