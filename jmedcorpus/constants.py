@@ -23,6 +23,7 @@ QUALITY_MEAN_SENTENCE_LENGTH = "quality_mean_sentence_length_out_of_range"
 QUALITY_MARKUP_DEBRIS = "quality_markup_debris"
 QUALITY_MOJIBAKE = "quality_mojibake"
 QUALITY_MEDICAL_DENSITY_LOW = "quality_medical_density_low"
+LICENSE_NOT_ALLOWED = "license_not_allowed"
 # datatrove's GopherRepetitionFilter reasons are prefixed with this
 QUALITY_REPETITION_PREFIX = "quality_repetition_"
 
@@ -41,6 +42,7 @@ QUARANTINE_EMPTY_FILE = "empty_file"
 QUARANTINE_UNREADABLE_FILE = "unreadable_file"
 QUARANTINE_INVALID_ID = "invalid_id"
 QUARANTINE_STEP_ERROR = "step_error"
+QUARANTINE_INVALID_XML = "invalid_xml"  # a JATS file that is not well-formed XML or not an article
 
 # --- metadata keys (signal columns of the output) --------------------------------------------
 META_CHARS = "chars"

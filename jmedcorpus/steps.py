@@ -14,8 +14,10 @@ import jmedcorpus.dedup.boilerplate
 import jmedcorpus.dedup.exact
 import jmedcorpus.dedup.minhash
 import jmedcorpus.filters.language
+import jmedcorpus.filters.license
 import jmedcorpus.filters.medical
 import jmedcorpus.filters.quality
 import jmedcorpus.pii.step
 import jmedcorpus.text.normalize
+import jmedcorpus.text.sections
 import jmedcorpus.text.tokenize_step  # noqa: F401

@@ -2,7 +2,7 @@
 
 A unit is the work of one Ray task: a byte range of a plain JSONL file (cut at a line boundary
 by the reader), one Parquet row group, one whole compressed JSONL file (gzip/zstd streams cannot
-be split), or a group of ``.txt`` files. Units are sized by ``chunk_bytes`` only, never by the
+be split), or a group of ``.txt`` files or of JATS XML articles (``.xml``, ``.nxml``). Units are sized by ``chunk_bytes`` only, never by the
 number of workers, so the plan, and with it every output, is the same with 1 or 100 workers.
 
 Input order is the order of ``--input`` arguments, files sorted by path within a directory or
@@ -19,7 +19,8 @@ from jmedcorpus.errors import UserError
 
 JSONL_SUFFIXES = (".jsonl", ".ndjson", ".json")
 COMPRESSED = (".gz", ".zst")
-SUPPORTED = "JSONL (.jsonl, .jsonl.gz, .jsonl.zst), Parquet (.parquet), text (.txt)"
+SUPPORTED = "JSONL (.jsonl, .jsonl.gz, .jsonl.zst), Parquet (.parquet), text (.txt), JATS XML (.xml, .nxml)"
+GROUPED = ("text", "jats")  # one document per file: many small files make one unit
 
 
 @dataclass(frozen=True)
@@ -27,12 +28,12 @@ class WorkUnit:
     """One task's share of the input; ``key`` names it in the work directory."""
 
     index: int
-    kind: str  # "jsonl" | "parquet" | "text"
-    path: str  # absolute path (text: the first file)
+    kind: str  # "jsonl" | "parquet" | "text" | "jats"
+    path: str  # absolute path (text, jats: the first file)
     display: str  # path relative to its --input root: used in derived ids and the quarantine
     start: int = 0  # jsonl: first byte; parquet: row group
     end: int = -1  # jsonl: byte after the range (-1: to the end)
-    files: tuple[tuple[str, str], ...] = ()  # text: (absolute path, display) of each file
+    files: tuple[tuple[str, str], ...] = ()  # text, jats: (absolute path, display) of each file
 
     @property
     def key(self) -> str:
@@ -42,13 +43,14 @@ class WorkUnit:
         """Where this unit's data comes from, for error summaries (no text)."""
         if self.kind == "parquet":
             return f"{self.display} row group {self.start}"
-        if self.kind == "text":
-            return f"{len(self.files)} text file(s) from {self.display}"
+        if self.kind in GROUPED:
+            what = "text" if self.kind == "text" else "JATS XML"
+            return f"{len(self.files)} {what} file(s) from {self.display}"
         return f"{self.display} bytes {self.start}-{'end' if self.end < 0 else self.end}"
 
 
 def file_kind(path: str) -> str | None:
-    """``jsonl``, ``parquet``, ``text`` or None for an unsupported file name."""
+    """``jsonl``, ``parquet``, ``text``, ``jats`` or None for an unsupported file name."""
     name = path.lower()
     for suffix in COMPRESSED:
         if name.endswith(suffix):
@@ -60,6 +62,8 @@ def file_kind(path: str) -> str | None:
         return "parquet"
     if name.endswith(".txt"):
         return "text"
+    if name.endswith((".xml", ".nxml")):
+        return "jats"
     return None
 
 
@@ -112,17 +116,21 @@ def plan_units(inputs: list[str], *, chunk_bytes: int) -> list[WorkUnit]:
     units: list[WorkUnit] = []
     text_group: list[tuple[str, str]] = []
     text_bytes = 0
+    group_kind = "text"
 
     def flush_text():
         nonlocal text_group, text_bytes
         if text_group:
             first = text_group[0]
-            units.append(WorkUnit(len(units), "text", first[0], first[1], files=tuple(text_group)))
+            units.append(WorkUnit(len(units), group_kind, first[0], first[1], files=tuple(text_group)))
             text_group, text_bytes = [], 0
 
     for path, display in files:
         kind = file_kind(path)
-        if kind == "text":
+        if kind in GROUPED:
+            if kind != group_kind:
+                flush_text()
+                group_kind = kind
             text_group.append((path, display))
             text_bytes += os.path.getsize(path)
             if text_bytes >= chunk_bytes:

@@ -6,7 +6,10 @@ one :class:`Quarantined` record (file, line, byte offset, error, raw bytes) and 
 
 Ids are kept as given (strings; integers are converted to strings). A record without an id gets
 a stable one from its file and position: ``<display path>:<byte offset>`` for JSONL,
-``<display path>:row<n>`` for Parquet, ``<display path>`` for a text file.
+``<display path>:row<n>`` for Parquet, ``<display path>`` for a text file. A JATS XML article
+(:mod:`jmedcorpus.io.jats`) is one document with its DOI as id (else ``<display path>``) and its
+metadata (doi, journal, year, license, ...) in ``doc.metadata``; a malformed one is quarantined
+(``invalid_xml``).
 """
 
 from __future__ import annotations
@@ -20,7 +23,10 @@ from dataclasses import dataclass, field
 from datatrove.data import Document
 
 from jmedcorpus import constants as C
+from jmedcorpus.io.jats import JatsError, JatsOptions, parse_jats
 from jmedcorpus.io.plan import WorkUnit
+
+QUARANTINE_INVALID_XML = C.QUARANTINE_INVALID_XML
 
 
 @dataclass
@@ -40,6 +46,7 @@ class ReaderConfig:
     text_field: str = "text"
     id_field: str = "id"
     source_field: str = "source"
+    jats: JatsOptions = field(default_factory=JatsOptions)
 
 
 @dataclass
@@ -55,6 +62,8 @@ class UnitReader:
             return self._jsonl()
         if self.unit.kind == "parquet":
             return self._parquet()
+        if self.unit.kind == "jats":
+            return self._jats()
         return self._text()
 
     # --- records -> documents -----------------------------------------------------------------
@@ -183,6 +192,26 @@ class UnitReader:
                 if not text.strip():
                     continue
             yield Document(text=text.lstrip("\ufeff"), id=display, metadata={C.META_SOURCE: display})
+
+    # --- JATS XML articles ----------------------------------------------------------------------
+    def _jats(self):
+        for path, display in self.unit.files:
+            try:
+                with open(path, "rb") as f:
+                    data = f.read()
+            except OSError as e:
+                yield Quarantined(display, C.QUARANTINE_UNREADABLE_FILE, type(e).__name__)
+                continue
+            if not data.strip():
+                yield Quarantined(display, C.QUARANTINE_EMPTY_FILE, "file is empty", offset=0)
+                continue
+            try:
+                article = parse_jats(data, self.config.jats)
+            except JatsError as e:
+                yield Quarantined(display, QUARANTINE_INVALID_XML, str(e), raw=data)
+                continue
+            metadata = {**article.metadata, C.META_SOURCE: display}
+            yield Document(text=article.text, id=article.metadata.get("doi") or display, metadata=metadata)
 
 
 def _decode_lines(data: bytes, display: str, bad: list[Quarantined]):

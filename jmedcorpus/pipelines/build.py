@@ -30,6 +30,7 @@ from dataclasses import dataclass, field
 
 from jmedcorpus import __version__
 from jmedcorpus.errors import UserError
+from jmedcorpus.io.jats import JATS_FIELDS
 from jmedcorpus.io.parquet import atomic_write_json, remove_temporaries
 from jmedcorpus.io.plan import WorkUnit, plan_units
 from jmedcorpus.pipelines import publish
@@ -79,7 +80,7 @@ def _check_output_dir(out: str) -> None:
         )
 
 
-def _run_unit(unit, recipe, unit_dir, n_buckets, fault):
+def _run_unit(unit, recipe, unit_dir, n_buckets, fault, reader_fields=None):
     """Ray task: process one unit (skipping it if an earlier run completed it)."""
     done = os.path.join(unit_dir, RESULT_FILE)
     if os.path.exists(done):
@@ -87,7 +88,7 @@ def _run_unit(unit, recipe, unit_dir, n_buckets, fault):
             return json.load(f)
     if fault and fault.get("unit") == unit.index:
         _inject_fault(fault)
-    return process_unit(unit, recipe, unit_dir, n_buckets)
+    return process_unit(unit, recipe, unit_dir, n_buckets, reader_fields)
 
 
 def _inject_fault(fault: dict) -> None:
@@ -121,7 +122,9 @@ def build(opts: BuildOptions) -> dict:
     )
     n_buckets = max(1, min(256, total_bytes // BUCKET_INPUT_BYTES + 1))
     resolved = recipe.to_dict()
-    recipe_fp = _fingerprint(resolved, __version__)
+    # Papers (JATS) bring their metadata columns (doi, journal, year, license...) to every shard.
+    reader_fields = JATS_FIELDS if any(u.kind == "jats" for u in units) else {}
+    recipe_fp = _fingerprint(resolved, __version__, sorted(reader_fields))
     work = os.path.join(out, ".work")
     unit_dirs = {u.key: _unit_dir(work, u, recipe_fp, n_buckets) for u in units}
     build_fp = _fingerprint(recipe_fp, sorted(unit_dirs.values()))
@@ -142,7 +145,7 @@ def build(opts: BuildOptions) -> dict:
 
     with ray_runtime(opts.workers, opts.ray_address):
         limit = opts.workers
-        calls = [(u.key, (u, recipe, unit_dirs[u.key], n_buckets, opts.fault)) for u in units]
+        calls = [(u.key, (u, recipe, unit_dirs[u.key], n_buckets, opts.fault, reader_fields)) for u in units]
         results, failures = run_tasks(_run_unit, calls, limit=limit, desc="process", progress=opts.progress)
         if failures:
             raise BuildFailed(

@@ -78,8 +78,13 @@ def _quarantine_row(q: Quarantined) -> dict:
     }
 
 
-def process_unit(unit: WorkUnit, recipe: Recipe, unit_dir: str, n_buckets: int) -> dict:
-    """Run the per-document steps over ``unit``; returns (and saves) the unit's counts."""
+def process_unit(
+    unit: WorkUnit, recipe: Recipe, unit_dir: str, n_buckets: int, reader_fields: dict | None = None
+) -> dict:
+    """Run the per-document steps over ``unit``; returns (and saves) the unit's counts.
+
+    ``reader_fields`` are metadata columns the reader writes (JATS article fields); the build
+    passes the same ones to every unit, so all units share one schema."""
     started = time.time()
     steps = recipe.build_steps()
     names = step_names(recipe)
@@ -88,7 +93,7 @@ def process_unit(unit: WorkUnit, recipe: Recipe, unit_dir: str, n_buckets: int) 
     collectors = {
         n: s.collector(unit_dir, n_buckets) for n, s in zip(names, steps) if getattr(s, "is_global", False)
     }
-    fields = signal_fields(steps)
+    fields = {**(reader_fields or {}), **signal_fields(steps)}
     for _, step in local:
         if isinstance(step, BaseFilter):
             step.exclusion_writer = _ReasonOnly()
