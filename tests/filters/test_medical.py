@@ -8,7 +8,9 @@ from jmedcorpus.constants import QUALITY_MEDICAL_DENSITY_LOW
 from jmedcorpus.filters.medical import MedicalDensityFilter
 
 # Everyday Japanese, written for these tests.
-EVERYDAY = "今日は朝から雨が降っていたので、駅まで歩いて行った。午後は友人と映画を見に行き、夜は家族と夕食をとった。"
+EVERYDAY = (
+    "今日は朝から雨が降っていたので、駅まで歩いて行った。午後は友人と映画を見に行き、夜は家族と夕食をとった。"
+)
 
 
 def doc(text: str, i: str = "d") -> Document:
