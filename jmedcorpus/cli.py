@@ -86,6 +86,15 @@ def _build_parser() -> argparse.ArgumentParser:
         "--text-field", metavar="NAME", help="override the recipe's input text field (default 'text')"
     )
     b.add_argument("--id-field", metavar="NAME", help="override the recipe's input id field (default 'id')")
+    b.add_argument(
+        "--decontaminate-against",
+        nargs="+",
+        action="extend",
+        default=[],
+        metavar="FILE",
+        help="benchmark items (JSONL, CSV or Parquet; e.g. IgakuQA) whose documents are removed "
+        "(adds the `decontaminate` step before the global steps; reason decontam_benchmark)",
+    )
     b.add_argument("--no-progress", action="store_true", help="do not show progress bars")
     b.add_argument(
         "--json", action="store_true", help="print the manifest's counts as JSON instead of a summary"
@@ -302,6 +311,8 @@ def _cmd_build(args) -> int:
         recipe.input.text_field = args.text_field
     if args.id_field:
         recipe.input.id_field = args.id_field
+    if args.decontaminate_against:
+        _add_decontamination(recipe, args.decontaminate_against)
     opts = BuildOptions(
         inputs=args.input,
         output=args.output,
@@ -327,6 +338,35 @@ def _cmd_build(args) -> int:
     else:
         print(_summary(manifest, args.output))
     return 0
+
+
+def _add_decontamination(recipe, files: list[str]) -> None:
+    """Insert a ``decontaminate`` step against ``files`` before the first global step (or add
+    the files to the recipe's own ``decontaminate`` step); a bad file is a one-line error."""
+    import os
+
+    from jmedcorpus.recipe import StepSpec
+    from jmedcorpus.registry import registered_steps
+
+    for f in files:
+        if not os.path.isfile(f):
+            raise UserError(
+                f"--decontaminate-against {f}: no such file; give a JSONL, CSV or Parquet benchmark file"
+            )
+    paths = [os.path.abspath(f) for f in files]  # Ray workers may run in another directory
+    spec = next((s for s in recipe.steps if s.use == "decontaminate"), None)
+    if spec is None:
+        classes = registered_steps()
+        at = next(
+            (i for i, s in enumerate(recipe.steps) if getattr(classes[s.use], "is_global", False)), None
+        )
+        spec = StepSpec("decontaminate", {"benchmarks": []})
+        recipe.steps.insert(len(recipe.steps) if at is None else at, spec)
+    spec.params["benchmarks"] = list(spec.params.get("benchmarks", [])) + paths
+    try:
+        registered_steps()["decontaminate"](**spec.params)  # loads the files: fails before the build
+    except ValueError as e:
+        raise UserError(f"--decontaminate-against: {e}") from None
 
 
 def _summary(m: dict, out: str) -> str:

@@ -24,6 +24,7 @@ QUALITY_MARKUP_DEBRIS = "quality_markup_debris"
 QUALITY_MOJIBAKE = "quality_mojibake"
 QUALITY_MEDICAL_DENSITY_LOW = "quality_medical_density_low"
 LICENSE_NOT_ALLOWED = "license_not_allowed"
+DECONTAM_BENCHMARK = "decontam_benchmark"  # the document contains a benchmark item (decontaminate)
 # datatrove's GopherRepetitionFilter reasons are prefixed with this
 QUALITY_REPETITION_PREFIX = "quality_repetition_"
 

@@ -13,6 +13,7 @@ Step conventions (every registered step follows them):
 import jmedcorpus.dedup.boilerplate
 import jmedcorpus.dedup.exact
 import jmedcorpus.dedup.minhash
+import jmedcorpus.filters.decontaminate
 import jmedcorpus.filters.language
 import jmedcorpus.filters.license
 import jmedcorpus.filters.medical

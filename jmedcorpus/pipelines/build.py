@@ -124,7 +124,15 @@ def build(opts: BuildOptions) -> dict:
     resolved = recipe.to_dict()
     # Papers (JATS) bring their metadata columns (doi, journal, year, license...) to every shard.
     reader_fields = JATS_FIELDS if any(u.kind == "jats" for u in units) else {}
-    recipe_fp = _fingerprint(resolved, __version__, sorted(reader_fields))
+    # Benchmark files are recipe parameters by path: their size and mtime decide too.
+    benchmarks = [
+        [p, os.path.getsize(p), os.stat(p).st_mtime_ns]
+        for s in recipe.steps
+        if s.use == "decontaminate"
+        for p in s.params.get("benchmarks", [])
+        if os.path.exists(p)
+    ]
+    recipe_fp = _fingerprint(resolved, __version__, sorted(reader_fields), benchmarks)
     work = os.path.join(out, ".work")
     unit_dirs = {u.key: _unit_dir(work, u, recipe_fp, n_buckets) for u in units}
     build_fp = _fingerprint(recipe_fp, sorted(unit_dirs.values()))
