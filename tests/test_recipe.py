@@ -10,8 +10,9 @@ def test_shipped_recipe_is_the_default_and_resolves_every_parameter():
     assert recipe.name == "ja_medical"
     resolved = recipe.to_dict()
     uses = [s["use"] for s in resolved["steps"]]
-    assert uses[:3] == ["normalize", "mecab", "language"] and uses[-2:] == ["exact_dedup", "minhash_dedup"]
-    assert resolved["steps"][2]["min_score"] == 0.5
+    assert uses[:4] == ["normalize", "personal_info", "mecab", "language"]
+    assert uses[-2:] == ["exact_dedup", "minhash_dedup"]
+    assert resolved["steps"][3]["min_score"] == 0.5
     assert len(recipe.build_steps()) == len(uses)
 
 

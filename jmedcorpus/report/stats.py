@@ -130,6 +130,7 @@ def empty_partial() -> dict:
         "types": {"kept": {}, "removed": {}},
         "clusters": {},
         "terms": {"documents": 0, "nouns": {}, "medical": {}},
+        "redactions": {},
     }
 
 
@@ -196,6 +197,9 @@ def add_kept(part: dict, table: pa.Table, term_sample: int) -> None:
             part["kept"]["documents"] += 1
             part["kept"]["chars"] += int(row.get("chars") or len(row["text"] or ""))
             part["kept"]["mecab_tokens"] += int(row.get("mecab_tokens") or 0)
+            for c in signal_cols:  # personal_info's per-type placeholder counts (pii_name, ...)
+                if c.startswith("pii_") and row[c]:
+                    part["redactions"][c[4:]] = part["redactions"].get(c[4:], 0) + int(row[c])
             _add_document(
                 part, "kept", row["id"], row["text"], row.get("source"), signals, values, term_sample
             )
@@ -253,6 +257,7 @@ def merge(parts) -> dict:
             for side in ("kept", "removed"):
                 out[key][side] = dict(Counter(out[key][side]) + Counter(p[key][side]))
         out["clusters"].update(p["clusters"])
+        out["redactions"] = dict(Counter(out["redactions"]) + Counter(p.get("redactions", {})))
         out["terms"]["documents"] += p["terms"]["documents"]
         for k in ("nouns", "medical"):
             out["terms"][k] = dict(Counter(out["terms"][k]) + Counter(p["terms"][k]))
@@ -346,6 +351,7 @@ def finalize(part: dict, manifest: dict) -> dict:
         "signals": signals,
         "sources": {k: dict(Counter(v).most_common()) for k, v in part["sources"].items()},
         "document_types": {k: dict(Counter(v).most_common()) for k, v in part["types"].items()},
+        "redactions": dict(sorted(part["redactions"].items(), key=lambda kv: (-kv[1], kv[0]))),
         "near_duplicate_clusters": {
             "clusters": len(part["clusters"]),
             "removed": removed.get("minhash_dedup", {}).get("documents", 0),

@@ -94,6 +94,12 @@ def summary(stats: dict) -> str:
         items = list(stats[key].get("kept", {}).items())[:8]
         if items:
             lines.append(f"{title}: " + ", ".join(f"{k} {v:,}" for k, v in items))
+    red = stats.get("redactions") or {}
+    if red:
+        lines.append(
+            "personal information replaced (kept documents): "
+            + ", ".join(f"<{k.upper()}> {v:,}" for k, v in red.items())
+        )
     nd = stats["near_duplicate_clusters"]
     if nd["clusters"]:
         sizes = ", ".join(f"size {k}: {v:,}" for k, v in list(nd["sizes"].items())[:5])

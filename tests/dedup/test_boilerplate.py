@@ -9,6 +9,7 @@ from conftest import read_jsonl
 from datatrove.data import Document
 
 from jmedcorpus.dedup.boilerplate import BoilerplateLines
+from jmedcorpus.pii.step import PersonalInfoRedactor
 from jmedcorpus.pipelines.build import BuildOptions, build
 from jmedcorpus.recipe import RecipeError, load_recipe, recipe_from_dict
 from jmedcorpus.text.normalize import normalize_text
@@ -94,7 +95,8 @@ def test_build_strips_lines_after_dedup_and_reports_the_step(ray_local, tmp_path
         )
     )
     kept = {r["id"]: r for r in pq.read_table(str(tmp_path / "out" / "data")).to_pylist()}
-    assert {i: kept[i]["text"] for i in kept} == {r["id"]: normalize_text(r["text"]) for r in reports}
+    redact = PersonalInfoRedactor().format  # the default recipe redacts exact dates in two reports
+    assert {i: kept[i]["text"] for i in kept} == {r["id"]: redact(normalize_text(r["text"])) for r in reports}
     assert all(r["boilerplate_lines_removed"] == 2 for r in kept.values())
     assert all(r["chars"] == len(r["text"]) for r in kept.values())  # signals follow the edit
     step = next(s for s in m["steps"] if s["name"] == "boilerplate_lines")

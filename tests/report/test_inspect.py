@@ -229,7 +229,8 @@ def test_id_traces_a_removed_document(built, capsys):
     assert all(r == "passed" for _, r in results[:k]) and results[k] == ("language", "removed")
     assert all(r == "not reached" for _, r in results[k + 1 :])
     assert obj["trace"][k]["reason"] == "lang_not_ja" and obj["trace"][k]["thresholds_fired"]
-    assert obj["trace"][1]["signals"]["mecab_tokens"] > 0  # what mecab measured before the drop
+    mecab = [s for s, _ in results].index("mecab")
+    assert obj["trace"][mecab]["signals"]["mecab_tokens"] > 0  # what mecab measured before the drop
     _, text, _ = run(capsys, out, "--id", "zz-near-copy")
     assert re.search(r"minhash_dedup\s+REMOVED dedup_near_duplicate", text)
     assert "near_duplicate_jaccard" in text and "◀ fired" in text and "{+A+}" in text
@@ -278,7 +279,9 @@ def test_errors_are_one_line(built, capsys, tmp_path):
     assert "did you mean 'lang_not_ja'" in message and "lang_not_ja (6)" in message
     assert "dedup_near_duplicate (1)" in message
     assert "--quarantined" in error(capsys, out, "--removed", "missing_text")
-    assert "steps of this build: normalize, mecab, language" in error(capsys, out, "--step", "lang")
+    assert "steps of this build: normalize, personal_info, mecab, language" in error(
+        capsys, out, "--step", "lang"
+    )
     assert "not a valid regular expression" in error(capsys, out, "--query", "(")
     assert "not a jmedcorpus build output" in error(capsys, tmp_path)
     assert "does not combine" in error(capsys, out, "--kept", "--removed")

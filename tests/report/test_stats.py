@@ -62,6 +62,7 @@ def test_stats_agree_with_the_manifest(built):
     assert stats["document_types"]["kept"]["exam_question"] > 0
     assert stats["document_types"]["kept"]["case_report"] > 0
     assert stats["terms"]["sample_documents"] > 0 and stats["terms"]["nouns"]
+    assert isinstance(stats["redactions"], dict)  # personal_info's placeholder counts, by type
 
 
 def test_stats_hold_no_document_text(built, data_dir):
