@@ -84,7 +84,7 @@ def test_build_accounts_for_every_record(ray_local, corpus, tmp_path):
     ]
     manifest = json.loads((out / "manifest.json").read_text())
     assert manifest["versions"]["mecab_dictionary"].startswith("unidic-lite")
-    assert manifest["recipe"]["steps"][2]["use"] == "language"
+    assert manifest["recipe"]["steps"][3]["use"] == "language"  # normalize, personal_info, mecab, language
     assert not (out / ".work").exists()
 
 
