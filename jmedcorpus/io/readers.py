@@ -172,7 +172,9 @@ class UnitReader:
             yield self._document(record, unit.display, f"{unit.display}:row{row}", None, row, b"")
 
     # --- text files -----------------------------------------------------------------------------
-    def _text(self):
+    def _files(self):
+        """``(display name, bytes)`` of each file of a grouped unit (text, JATS), or a Quarantined
+        record for a file that cannot be read or is empty."""
         for path, display in self.unit.files:
             try:
                 with open(path, "rb") as f:
@@ -183,6 +185,14 @@ class UnitReader:
             if not data.strip():
                 yield Quarantined(display, C.QUARANTINE_EMPTY_FILE, "file is empty", offset=0)
                 continue
+            yield display, data
+
+    def _text(self):
+        for item in self._files():
+            if isinstance(item, Quarantined):
+                yield item
+                continue
+            display, data = item
             try:
                 text = data.decode("utf-8")
             except UnicodeDecodeError:
@@ -195,16 +205,11 @@ class UnitReader:
 
     # --- JATS XML articles ----------------------------------------------------------------------
     def _jats(self):
-        for path, display in self.unit.files:
-            try:
-                with open(path, "rb") as f:
-                    data = f.read()
-            except OSError as e:
-                yield Quarantined(display, C.QUARANTINE_UNREADABLE_FILE, type(e).__name__)
+        for item in self._files():
+            if isinstance(item, Quarantined):
+                yield item
                 continue
-            if not data.strip():
-                yield Quarantined(display, C.QUARANTINE_EMPTY_FILE, "file is empty", offset=0)
-                continue
+            display, data = item
             try:
                 article = parse_jats(data, self.config.jats)
             except JatsError as e:
