@@ -20,6 +20,7 @@ examples:
   jmedcorpus build --input samples/ --output out/
   jmedcorpus build recipes/ja_medical.yaml --input 'data/**/*.jsonl.zst' papers.parquet --output out/ --workers 8
   jmedcorpus build my_recipe.yaml --input notes/ --text-field body --output out/ --ray-address auto
+  jmedcorpus build --input papers/ reports.jsonl --output out/ --decontaminate-against igakuqa.jsonl jmmlu_med.csv
 
 output (see README "Output"):
   OUT/data/train-XXXXX-of-YYYYY.parquet   kept documents: id, text, source, signal columns
