@@ -12,6 +12,7 @@ of everyday words (``-`` lines: 心配, 体験, 感じ, 管理, 配置, ニュ�
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable, Sequence
 from functools import cache
@@ -70,6 +71,9 @@ def _rule(token: str) -> bool:
     return _ACRONYM.fullmatch(token) is not None and len(_CAPITAL.findall(token)) >= 2
 
 
+# Tokens repeat heavily (a few thousand types cover most of a corpus): cache the decision, so the
+# per-token cost of the medical_density step is a dict lookup.
+@functools.lru_cache(maxsize=1 << 17)
 def is_medical_token(token: str) -> bool:
     """Whether one MeCab token looks like medical vocabulary (see :func:`medical_density`): in the
     shipped lexicon, or matched by the character rule and not on the stoplist.
