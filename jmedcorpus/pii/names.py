@@ -18,11 +18,10 @@ anonymized form).
 
 from __future__ import annotations
 
-import functools
 import re
 
 from jmedcorpus.pii.patterns import fold
-from jmedcorpus.text.mecab import iter_chunks
+from jmedcorpus.text.mecab import get_pos_tagger, iter_chunks
 
 HONORIFICS = frozenset(
     [
@@ -138,18 +137,9 @@ _SEP = re.compile(r"\s*[:]?\s*")
 _KANJI_KANA = re.compile(r"^[\u3040-\u30ff\u3400-\u9fff々〆ヶ]+$")
 
 
-@functools.cache
-def _pos_tagger():
-    import fugashi
-    import unidic_lite
-
-    d = unidic_lite.DICDIR
-    return fugashi.GenericTagger(f'-r "{d}/mecabrc" -d "{d}"')
-
-
 def tokens_with_pos(text: str) -> list[tuple[int, int, str, str]]:
     """``(start, end, surface, pos)`` for every MeCab token of ``text`` (POS joined by hyphens)."""
-    parse = _pos_tagger().parse
+    parse = get_pos_tagger().parse
     out: list[tuple[int, int, str, str]] = []
     base = 0
     for chunk in iter_chunks(text):

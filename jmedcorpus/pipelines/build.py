@@ -65,9 +65,14 @@ def _fingerprint(*parts) -> str:
     return hashlib.sha256(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()[:16]
 
 
+def file_stamp(path: str) -> list:
+    """``[path, size, mtime_ns]``: what says a file changed, for fingerprints."""
+    return [path, os.path.getsize(path), os.stat(path).st_mtime_ns]
+
+
 def _unit_dir(work: str, unit: WorkUnit, recipe_fp: str, n_buckets: int) -> str:
     paths = [unit.path] + [p for p, _ in unit.files]
-    stats = [(p, os.path.getsize(p), os.stat(p).st_mtime_ns) for p in dict.fromkeys(paths)]
+    stats = [tuple(file_stamp(p)) for p in dict.fromkeys(paths)]
     return os.path.join(work, "units", f"{unit.key}-{_fingerprint(recipe_fp, unit, stats, n_buckets)}")
 
 
@@ -126,7 +131,7 @@ def build(opts: BuildOptions) -> dict:
     reader_fields = JATS_FIELDS if any(u.kind == "jats" for u in units) else {}
     # Benchmark files are recipe parameters by path: their size and mtime decide too.
     benchmarks = [
-        [p, os.path.getsize(p), os.stat(p).st_mtime_ns]
+        file_stamp(p)
         for s in recipe.steps
         if s.use == "decontaminate"
         for p in s.params.get("benchmarks", [])

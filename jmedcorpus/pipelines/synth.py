@@ -20,7 +20,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import time
@@ -29,7 +28,14 @@ from dataclasses import dataclass, field
 from jmedcorpus.errors import UserError
 from jmedcorpus.io.parquet import atomic_write_json, remove_temporaries
 from jmedcorpus.pipelines import synth_passages
-from jmedcorpus.pipelines.build import MANIFEST, OWNER_MARKER, BuildFailed, _check_output_dir
+from jmedcorpus.pipelines.build import (
+    MANIFEST,
+    OWNER_MARKER,
+    BuildFailed,
+    _check_output_dir,
+    _fingerprint,
+    file_stamp,
+)
 from jmedcorpus.pipelines.ray_tasks import ray_runtime, run_tasks
 from jmedcorpus.pipelines.synth_chunks import ChunkRun
 from jmedcorpus.synth.config import SynthRecipe
@@ -51,14 +57,6 @@ class SynthOptions:
     engine: Engine | None = None  # an engine already built (tests, benchmarks); else from the recipe
 
 
-def _file_stamp(path: str) -> list:
-    return [path, os.path.getsize(path), os.stat(path).st_mtime_ns]
-
-
-def _fingerprint(obj) -> str:
-    return hashlib.sha256(json.dumps(obj, sort_keys=True, default=str).encode()).hexdigest()[:16]
-
-
 def _settings_fingerprint(recipe: SynthRecipe, shards: list[str], bench_files: list[str]) -> tuple[str, dict]:
     """What decides the output. Engine name and options (concurrency, timeouts, GPUs) do not:
     the same model served another way may finish a run."""
@@ -70,8 +68,8 @@ def _settings_fingerprint(recipe: SynthRecipe, shards: list[str], bench_files: l
         "passages": resolved["passages"],
         "validation": resolved["validation"],
         "chunk_size": resolved["output"]["chunk_size"],
-        "inputs": [_file_stamp(p) for p in shards],
-        "decontaminate_against": [_file_stamp(p) for p in bench_files],
+        "inputs": [file_stamp(p) for p in shards],
+        "decontaminate_against": [file_stamp(p) for p in bench_files],
     }
     return _fingerprint(decisive), decisive
 

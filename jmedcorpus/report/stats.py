@@ -28,7 +28,6 @@ No document text is stored: terms are corpus-wide counts of words.
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import json
 import re
@@ -36,6 +35,8 @@ from collections import Counter
 
 import numpy as np
 import pyarrow as pa
+
+from jmedcorpus.text.mecab import get_pos_tagger
 
 STATS_VERSION = 1
 TERM_CHARS = 1000
@@ -95,23 +96,11 @@ def in_term_sample(doc_id: str, modulus: int) -> bool:
     return int.from_bytes(digest, "big") % modulus == 0
 
 
-@functools.cache
-def _pos_tagger():
-    """unidic-lite with its default output: surface, readings, lemma, then the part of speech as
-    ``名詞-普通名詞-一般`` in the fifth column. Parsing that string is ~3x faster than fugashi's
-    node objects (0.68 vs 0.25 M characters/s); the build's own tagger is wakati (no POS)."""
-    import fugashi
-    import unidic_lite
-
-    d = unidic_lite.DICDIR
-    return fugashi.GenericTagger(f'-r "{d}/mecabrc" -d "{d}"')
-
-
 def _nouns(text: str) -> list[str]:
     """Content nouns: UniDic 名詞 but not numerals, 2+ characters, not hiragana-only (formal nouns
     such as こと, ため) and not ASCII."""
     out = []
-    for line in _pos_tagger().parse(text[:TERM_CHARS]).splitlines():
+    for line in get_pos_tagger().parse(text[:TERM_CHARS]).splitlines():
         cols = line.split("\t")
         if len(cols) < 5 or not cols[4].startswith("名詞") or cols[4].startswith("名詞-数詞"):
             continue

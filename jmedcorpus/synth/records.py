@@ -29,7 +29,7 @@ from jmedcorpus.synth.items import LETTERS, ExamItem, FreeQA, Rejection
 from jmedcorpus.synth.near_duplicates import NearDuplicateIndex
 from jmedcorpus.synth.parsing import parse_exam, parse_free
 from jmedcorpus.synth.passages import Passage
-from jmedcorpus.synth.validation import exam_text, validate_exam, validate_free
+from jmedcorpus.synth.validation import exam_text, free_text, validate_exam, validate_free
 
 _MESSAGE = pa.struct([("role", pa.string()), ("content", pa.string())])
 _COMMON = [
@@ -141,7 +141,7 @@ class Judge:
         if self.kind == "exam":
             self.dedup.add(exam_text(ExamItem(row["question"], list(row["options"]), row["answer"], "")))
         else:
-            self.dedup.add(f"{row['question']}\n{row['answer']}")
+            self.dedup.add(free_text(FreeQA(row["question"], row["answer"])))
 
 
 def common_fields(passage: Passage, completion: Completion, run: dict, seed: int) -> dict:

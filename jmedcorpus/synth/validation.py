@@ -197,6 +197,11 @@ def exam_text(item: ExamItem) -> str:
     return "\n".join([item.question, *item.options])
 
 
+def free_text(qa: FreeQA) -> str:
+    """Question and answer, one per line (what near-duplicates compare)."""
+    return f"{qa.question}\n{qa.answer}"
+
+
 def _finish(reasons, texts, dedup_text, dedup, contamination) -> list[str]:
     if contamination is not None and any(contamination.contaminated(t) for t in texts):
         reasons.append(SYNTH_CONTAMINATED)
@@ -261,4 +266,4 @@ def validate_free(
         reasons.append(SYNTH_ANSWER_NOT_JAPANESE)
     if not grounding.free(qa, passage_text):
         reasons.append(SYNTH_NOT_GROUNDED)
-    return _finish(reasons, (qa.question, qa.answer), f"{qa.question}\n{qa.answer}", dedup, contamination)
+    return _finish(reasons, (qa.question, qa.answer), free_text(qa), dedup, contamination)

@@ -40,6 +40,20 @@ def get_tagger():
     return fugashi.GenericTagger(f'-Owakati -r "{d}/mecabrc" -d "{d}"')
 
 
+@functools.cache
+def get_pos_tagger():
+    """The process's fugashi tagger with parts of speech (same dictionary): ``parse(text)`` gives
+    one line per token, surface then readings, lemma and the POS as ``名詞-固有名詞-人名-姓`` in
+    the fifth tab-separated column. Parsing that string is ~3x faster than fugashi's node
+    objects (0.68 vs 0.25 M characters/s). Only the personal-information step and the statistics'
+    terms need it; everything else uses the wakati :func:`get_tagger`."""
+    import fugashi
+    import unidic_lite
+
+    d = unidic_lite.DICDIR
+    return fugashi.GenericTagger(f'-r "{d}/mecabrc" -d "{d}"')
+
+
 def dictionary_version() -> str:
     """Name and version of the MeCab dictionary, for the manifest."""
     import os
