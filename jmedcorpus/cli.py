@@ -167,6 +167,12 @@ def _add_synth_parser(sub) -> None:
         "--max-tokens", type=int, metavar="N", help="most tokens generated per item (default 1024)"
     )
     p.add_argument(
+        "--min-tokens",
+        type=int,
+        metavar="N",
+        help="fewest tokens generated before end-of-sequence may stop an item (default 0: no floor)",
+    )
+    p.add_argument(
         "--decontaminate-against",
         action="append",
         default=[],
@@ -254,7 +260,11 @@ def _cmd_synth(args) -> int:
         if value is not None:
             getattr(recipe.engine, section)[key] = value
     recipe.sampling = override(
-        recipe.sampling, seed=args.seed, temperature=args.temperature, max_tokens=args.max_tokens
+        recipe.sampling,
+        seed=args.seed,
+        temperature=args.temperature,
+        max_tokens=args.max_tokens,
+        min_tokens=args.min_tokens,
     )
     recipe.passages = override(recipe.passages, n=args.passages)
     opts = SynthOptions(

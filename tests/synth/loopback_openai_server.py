@@ -119,6 +119,7 @@ class LoopbackOpenAIServer:
                 temperature=float(body.get("temperature", 1.0)),
                 top_p=float(body.get("top_p", 1.0)),
                 max_tokens=int(body.get("max_tokens") or 16),
+                min_tokens=int(body.get("min_tokens") or 0),
             )
             request = Request("loopback", tuple(body["messages"]), sampling, int(body.get("seed") or 0))
         except (KeyError, TypeError, ValueError, UserError):
@@ -166,6 +167,9 @@ def _handler_class(server: LoopbackOpenAIServer):
             pass
 
         def _send(self, status: int, payload: bytes, content_type="application/json", headers=()) -> None:
+            # A request stops being in flight before its answer is written: once the client has
+            # read it, it may send the next one before this handler would get to count down.
+            self._done_in_flight()
             try:
                 self.send_response(status)
                 self.send_header("Content-Type", content_type)
@@ -207,9 +211,15 @@ def _handler_class(server: LoopbackOpenAIServer):
                 server.bodies.append(body)
                 server.in_flight += 1
                 server.max_in_flight = max(server.max_in_flight, server.in_flight)
+            self._in_flight = True
             try:
                 self._answer(body, prompt, seen)
             finally:
+                self._done_in_flight()
+
+        def _done_in_flight(self) -> None:
+            if getattr(self, "_in_flight", False):
+                self._in_flight = False
                 with server._stats_lock:
                     server.in_flight -= 1
 

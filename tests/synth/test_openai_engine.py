@@ -16,7 +16,8 @@ from jmedcorpus.synth.engines.base import Request, SamplingSettings
 from jmedcorpus.synth.engines.openai_engine import OpenAIEngine
 from jmedcorpus.synth.engines.transformers_engine import TransformersEngine
 
-GREEDY = SamplingSettings(temperature=0.0, top_p=1.0, max_tokens=24, seed=0)
+# min_tokens: random weights may end a completion at once; the comparisons below need text.
+GREEDY = SamplingSettings(temperature=0.0, top_p=1.0, max_tokens=24, seed=0, min_tokens=4)
 PROMPTS = ["患者Aは発熱と咳嗽を主訴に来院した。", "血圧は160/95 mmHgであった。", "胸部X線で浸潤影を認めた。"]
 
 
@@ -80,7 +81,7 @@ def test_generation_matches_transformers_engine(tiny_engine):
         )
     assert body["model"] == "tiny-chat" and body["n"] == 1 and body["max_tokens"] == 24
     assert body["temperature"] == 0.0 and body["top_p"] == 1.0
-    assert body["seed"] in {r.seed for r in requests}
+    assert body["seed"] in {r.seed for r in requests} and body["min_tokens"] == 4
     assert "response_format" not in body
 
 

@@ -2,9 +2,11 @@
 
 The model memorizes three (prompt, output) pairs: a valid exam item for one passage, a re-worded
 copy of it for the next passage (a near-duplicate), and an item copying a licensing-exam
-question for a third (contaminated). Every other passage gets whatever the weights produce,
-which must be rejected with reasons. Counts must add up, a killed run must resume without
-re-sending requests or writing a passage twice.
+question for a third (contaminated). Every other passage gets whatever the weights produce:
+the tests assert only properties of those (each accounted for once, every rejection with a
+known reason), never what the weights happen to produce with this week's torch/transformers.
+Counts must add up, a killed run must resume without re-sending requests or writing a passage
+twice.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ import pytest
 from conftest import read_jsonl
 from tiny_chat_model import build_tiny_chat_model
 
+from jmedcorpus import constants
 from jmedcorpus.cli import main
 from jmedcorpus.constants import (
     SYNTH_CONTAMINATED,
@@ -98,6 +101,14 @@ def rows(out, folder):
     return pq.read_table(str(out / folder)).to_pylist()
 
 
+def accepted_by_id(out) -> dict:
+    return {r["id"]: r for r in rows(out, "data")}
+
+
+MEMORIZED_ITEM = "medtxt-cr-0002#0/exam_mcq_v1"
+KNOWN_REASONS = {v for k, v in vars(constants).items() if k.startswith("SYNTH_") and isinstance(v, str)}
+
+
 @pytest.fixture(scope="module")
 def first(corpus, model, data_dir, tmp_path_factory):
     out = tmp_path_factory.mktemp("qa") / "qa"
@@ -121,7 +132,7 @@ def test_every_passage_is_accepted_or_rejected_with_reasons(first, passages):
 
 def test_the_memorized_item_is_accepted_in_training_format(first, passages):
     out, _ = first
-    (item,) = rows(out, "data")
+    item = accepted_by_id(out)[MEMORIZED_ITEM]
     p = passages["medtxt-cr-0002#0"]
     assert item["id"] == "medtxt-cr-0002#0/exam_mcq_v1" and item["source_id"] == "medtxt-cr-0002"
     assert item["source"] == p.signals["source"] and item["source"]
@@ -141,16 +152,19 @@ def test_rejections_name_the_reason(first):
     by_id = {r["id"].split("/")[0]: r for r in rows(out, "rejected")}
     assert SYNTH_DUPLICATE in by_id["medtxt-cr-0002#1"]["reasons"]
     assert SYNTH_CONTAMINATED in by_id["medtxt-cr-0009#0"]["reasons"]
-    # The other passages get what near-random weights produce: broken items, each with a reason.
-    assert len(m["counts"]["rejected_by_reason"]) >= 4
+    # The other passages get what the weights produce: whatever it is, a rejection names a known
+    # reason, keeps the raw output and was one attempt.
+    assert all(set(r["reasons"]) <= KNOWN_REASONS for r in by_id.values())
     assert all(r["raw"] is not None and r["attempts"] == 1 for r in by_id.values())
+    assert set(m["counts"]["rejected_by_reason"]) <= KNOWN_REASONS
 
 
 def test_output_reads_with_datasets(first):
     datasets = pytest.importorskip("datasets")
-    out, _ = first
+    out, m = first
     ds = datasets.load_dataset("parquet", data_dir=str(out / "data"), split="train")
-    assert ds.num_rows == 1 and ds[0]["messages"][1]["role"] == "assistant"
+    assert ds.num_rows == m["counts"]["accepted"] >= 1
+    assert all(row["messages"][1]["role"] == "assistant" for row in ds)
 
 
 def test_a_killed_run_resumes_without_resending(first, corpus, model, data_dir, tmp_path):
@@ -215,13 +229,19 @@ def test_engine_errors_are_rejections_and_retried_on_request(corpus, model, tmp_
 
 def test_cli_runs_synth_and_reports_one_line_errors(corpus, model, tmp_path, capsys):
     args = ["synth", "--input", str(corpus), "--output", str(tmp_path / "qa"), "--engine", "transformers"]
-    args += ["--model", str(model), "--temperature", "0", "--max-tokens", "5", "-n", "3", "--no-progress"]
-    assert main([*args, "--json"]) == 0
+    args += ["--model", str(model), "--temperature", "0", "-n", "3", "--no-progress"]
+    # --min-tokens 5 forbids end-of-sequence before token 5, so every output is cut at 5 whatever
+    # the weights are: the test guarantees the cut instead of hoping for long outputs.
+    assert main([*args, "--max-tokens", "5", "--min-tokens", "5", "--json"]) == 0
     printed = json.loads(capsys.readouterr().out)
     assert printed["counts"]["passages"] == 3
-    assert printed["counts"]["rejected_by_reason"] == {SYNTH_MAX_TOKENS: 3}  # every output is longer
+    assert printed["counts"]["rejected_by_reason"] == {SYNTH_MAX_TOKENS: 3}
     cut = rows(tmp_path / "qa", "rejected")
     assert all(r["finish_reason"] == "length" and r["completion_tokens"] == 5 for r in cut)
+    assert all(json.loads(r["sampling"])["min_tokens"] == 5 for r in cut)
+    assert main([*args, "--max-tokens", "4", "--min-tokens", "5"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.count("\n") == 0 and "min_tokens must be in [0, max_tokens=4]" in err
     assert main([*args, "--template", "nope"]) == 2
     err = capsys.readouterr().err.strip()
     assert err.count("\n") == 0 and "unknown" in err and "exam_mcq_v1" in err
@@ -283,8 +303,9 @@ def test_openai_engine_through_a_loopback_server(first, corpus, model, data_dir,
     assert m["throughput"]["http_or_engine_attempts"] == 25 + 1  # one retry of the failing request
     (failed,) = [x for x in rows(tmp_path / "qa", "rejected") if x["reason"] == SYNTH_ENGINE_ERROR]
     assert failed["id"] == failing["id"] and failed["detail"] == "HTTP 500" and failed["attempts"] == 2
-    (item,) = rows(tmp_path / "qa", "data")
-    (expected,) = rows(src, "data")
+    # The memorized item is what the test guarantees; other passages may differ between a batch of
+    # 8 and batches of 1 where near-random weights give near-tied logits.
+    item, expected = accepted_by_id(tmp_path / "qa")[MEMORIZED_ITEM], accepted_by_id(src)[MEMORIZED_ITEM]
     assert {k: item[k] for k in ("question", "options", "answer", "explanation", "messages")} == {
         k: expected[k] for k in ("question", "options", "answer", "explanation", "messages")
     }

@@ -10,12 +10,21 @@
   trained on give whatever the weights produce (usually the memorized answer again or broken
   text), which the pipeline must reject with reasons.
 
+What a test may rely on: only what this module guarantees, never what training or sampling
+happens to produce with this week's torch/transformers. Guaranteed: greedy decoding of a
+memorized prompt gives its answer exactly (checked here; building fails loudly otherwise), and
+the build is bit-reproducible for one set of package versions (fixed seeds, deterministic
+algorithms, one thread). Not guaranteed: what any other prompt produces, including how soon it
+emits end-of-sequence; a test that needs a completion of a given length asks for it with
+``SamplingSettings.min_tokens``.
+
 Used by the synth tests (transformers engine, OpenAI-compatible loopback server, pipeline) and by
 ``bench/bench_synth.py``.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 from pathlib import Path
 
@@ -60,6 +69,27 @@ def build_tokenizer(extra_texts=(), vocab_size: int = 4000):
     return fast
 
 
+class MemorizationFailed(AssertionError):
+    """Training ended without greedy decoding reproducing every memorized answer."""
+
+
+@contextlib.contextmanager
+def deterministic_torch(seed: int):
+    """Seeded, deterministic kernels, one thread: the same weights on every run and machine
+    with the same package versions. Restores the previous settings on exit."""
+    import torch
+
+    threads, deterministic = torch.get_num_threads(), torch.are_deterministic_algorithms_enabled()
+    torch.manual_seed(seed)
+    torch.set_num_threads(1)
+    torch.use_deterministic_algorithms(True)
+    try:
+        yield
+    finally:
+        torch.use_deterministic_algorithms(deterministic)
+        torch.set_num_threads(threads)
+
+
 def build_tiny_chat_model(
     path, *, memorize: list[tuple[list[dict], str]] = (), steps: int = 400, seed: int = 0
 ) -> Path:
@@ -68,14 +98,13 @@ def build_tiny_chat_model(
     Args:
         memorize: (messages, answer) pairs to train in (loss on the answer tokens only).
         steps: training steps at most; training stops once greedy decoding reproduces every
-            answer exactly (checked every 50 steps).
+            answer exactly (checked every 25 steps). If it never does,
+            :class:`MemorizationFailed` is raised: a test never runs on a half-trained model.
     """
-    import torch
     from transformers import GenerationConfig, LlamaConfig, LlamaForCausalLM
 
     path = Path(path)
     tokenizer = build_tokenizer([a for _, a in memorize])
-    torch.manual_seed(seed)
     config = LlamaConfig(
         vocab_size=len(tokenizer),
         hidden_size=64,
@@ -89,9 +118,10 @@ def build_tiny_chat_model(
         pad_token_id=tokenizer.pad_token_id,
         tie_word_embeddings=True,
     )
-    model = LlamaForCausalLM(config)
-    if memorize:
-        _memorize(model, tokenizer, memorize, steps)
+    with deterministic_torch(seed):
+        model = LlamaForCausalLM(config)
+        if memorize:
+            _memorize(model, tokenizer, memorize, steps)
     model.generation_config = GenerationConfig(
         eos_token_id=tokenizer.eos_token_id, pad_token_id=tokenizer.pad_token_id, do_sample=False
     )
@@ -123,8 +153,10 @@ def _memorize(model, tokenizer, pairs, steps: int) -> None:
         model(input_ids=ids, attention_mask=mask, labels=labels).loss.backward()
         optimizer.step()
         optimizer.zero_grad()
-        if step % 25 == 0 and _reproduces(model, encoded):
+        if (step % 25 == 0 or step == steps) and _reproduces(model, encoded):
             break
+    else:
+        raise MemorizationFailed(f"the tiny model did not memorize its {len(pairs)} answers in {steps} steps")
     model.eval()
 
 

@@ -43,12 +43,17 @@ class SamplingSettings:
         seed: base seed; each request gets its own seed from this and its passage key, so a
             passage gets the same sample whatever else is in the batch (where the engine
             supports per-request seeds: vLLM, OpenAI-compatible servers).
+        min_tokens: fewest tokens generated before end-of-sequence may end a completion
+            (default 0: no floor). vLLM's ``min_tokens``, transformers' ``min_new_tokens``; sent
+            to OpenAI-compatible servers only when set (vLLM and SGLang servers take it; hosted
+            APIs may refuse it). Useful against models that stop at once on some prompts.
     """
 
     temperature: float = 0.7
     top_p: float = 0.95
     max_tokens: int = 1024
     seed: int = 0
+    min_tokens: int = 0
 
     def __post_init__(self) -> None:
         if not 0.0 <= self.temperature <= 5.0:
@@ -57,9 +62,18 @@ class SamplingSettings:
             raise UserError(f"sampling top_p must be in (0, 1], got {self.top_p}")
         if not 1 <= self.max_tokens <= 1_000_000:
             raise UserError(f"sampling max_tokens must be >= 1, got {self.max_tokens}")
+        if not 0 <= self.min_tokens <= self.max_tokens:
+            raise UserError(
+                f"sampling min_tokens must be in [0, max_tokens={self.max_tokens}], got {self.min_tokens}"
+            )
 
     def as_dict(self) -> dict:
-        return asdict(self)
+        """The settings as recorded in rows and request cache keys. ``min_tokens`` appears only
+        when set, so caches written before it existed stay valid."""
+        d = asdict(self)
+        if not self.min_tokens:
+            del d["min_tokens"]
+        return d
 
 
 @dataclass(frozen=True)

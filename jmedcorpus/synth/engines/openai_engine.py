@@ -178,6 +178,8 @@ class OpenAIEngine(Engine):
             "seed": r.seed,
             "n": 1,
         }
+        if s.min_tokens:  # not an OpenAI parameter: vLLM and SGLang servers accept it
+            body["min_tokens"] = s.min_tokens
         if self.structured_output and r.schema is not None:
             schema = {"name": "item", "schema": r.schema, "strict": True}
             body["response_format"] = {"type": "json_schema", "json_schema": schema}

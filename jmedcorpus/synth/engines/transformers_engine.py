@@ -120,6 +120,8 @@ class TransformersEngine(Engine):
             [[0] * (width - len(ids)) + [1] * len(ids) for _, ids in batch], device=self.device
         )
         kwargs = {"max_new_tokens": sampling.max_tokens, "pad_token_id": pad}
+        if sampling.min_tokens:
+            kwargs["min_new_tokens"] = sampling.min_tokens
         if sampling.temperature > 0:
             torch.manual_seed(batch[0][0].seed)
             kwargs.update(do_sample=True, temperature=sampling.temperature, top_p=sampling.top_p)

@@ -77,6 +77,8 @@ def sampling_kwargs(request: Request, structured_output: bool) -> dict:
         "max_tokens": s.max_tokens,
         "seed": request.seed,
     }
+    if s.min_tokens:
+        kwargs["min_tokens"] = s.min_tokens
     if structured_output and request.schema:
         kwargs["json_schema"] = request.schema
     return kwargs
