@@ -22,7 +22,7 @@ installed = {canonical(d.metadata["Name"]): d.version.split("+", 1)[0] for d in 
 changed = sorted(
     (name, pinned.get(name, "-"), installed.get(name, "-"))
     for name in pinned.keys() | installed.keys()
-    if name != "jmedcorpus" and pinned.get(name) != installed.get(name)
+    if name not in ("jmedcorpus", "pip") and pinned.get(name) != installed.get(name)
 )
 print(f"version drift against {sys.argv[1]}: {len(changed)} package(s)")
 for name, old, new in changed:

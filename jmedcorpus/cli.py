@@ -13,7 +13,7 @@ import sys
 import textwrap
 
 from jmedcorpus import __version__
-from jmedcorpus.errors import UserError
+from jmedcorpus.errors import Terminated, UserError, on_sigterm_raise_terminated
 
 BUILD_EPILOG = """\
 examples:
@@ -95,6 +95,12 @@ def _build_parser() -> argparse.ArgumentParser:
         metavar="FILE",
         help="benchmark items (JSONL, CSV or Parquet; e.g. IgakuQA) whose documents are removed "
         "(adds the `decontaminate` step before the global steps; reason decontam_benchmark)",
+    )
+    b.add_argument(
+        "--overwrite",
+        action="store_true",
+        help="replace an output that was built with another recipe (without it such a build is refused, "
+        "naming what changed); e.g. jmedcorpus build strict.yaml --input in/ --output out/ --overwrite",
     )
     b.add_argument("--no-progress", action="store_true", help="do not show progress bars")
     b.add_argument(
@@ -330,6 +336,7 @@ def _cmd_build(args) -> int:
         recipe=recipe,
         ray_address=args.ray_address,
         progress=not args.no_progress and sys.stderr.isatty(),
+        overwrite=args.overwrite,
     )
     if args.workers is not None:
         opts.workers = args.workers
@@ -398,6 +405,13 @@ def _summary(m: dict, out: str) -> str:
     if c["quarantined"]:
         q = ", ".join(f"{k} {v:,}" for k, v in c["quarantined_by_error"].items())
         lines.append(f"quarantined: {q} (see {out}/quarantine)")
+    for step in m["steps"]:
+        if step["name"] == "duplicate_ids" and step["removed"]:
+            lines.append(
+                f"warning: {step['removed']:,} document(s) reuse an id an earlier one has; removed to "
+                f"{out}/removed/duplicate_ids (give unique ids, or drop the id field to derive them)"
+            )
+    lines += [f"warning: {hint}" for hint in m.get("hints", [])]
     return "\n".join(lines)
 
 
@@ -424,8 +438,11 @@ def main(argv: list[str] | None = None) -> int:
     if not args.command:
         parser.print_help()
         return 2
+    import signal
+
     from jmedcorpus.pipelines.build import BuildFailed
 
+    previous = on_sigterm_raise_terminated()
     try:
         from jmedcorpus.report.inspect import cmd_inspect
         from jmedcorpus.report.stats_cli import cmd_stats
@@ -437,16 +454,47 @@ def main(argv: list[str] | None = None) -> int:
             "inspect": cmd_inspect,
             "steps": _cmd_steps,
         }
-        return commands[args.command](args)
+        code = commands[args.command](args)
+        sys.stdout.flush()  # a closed pipe shows here, inside the handler below
+        return code
     except UserError as e:
         print(f"jmedcorpus: error: {e}", file=sys.stderr)
         return 2
     except BuildFailed as e:
         print(str(e), file=sys.stderr)
         return 1
+    except BrokenPipeError:
+        # `jmedcorpus stats --json | head`: the reader left; that is not an error of ours.
+        _silence_stdout()
+        return 0
+    except OSError as e:
+        from jmedcorpus.io.outdir import os_error_message
+
+        message = os_error_message(e, getattr(args, "output", None) or ".")
+        if message is None:
+            raise
+        print(f"jmedcorpus: error: {message}", file=sys.stderr)
+        return 2
     except KeyboardInterrupt:
         print("jmedcorpus: interrupted; re-run the same command to resume", file=sys.stderr)
         return 130
+    except Terminated:
+        print("jmedcorpus: terminated (SIGTERM); re-run the same command to resume", file=sys.stderr)
+        return 143
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
+
+
+def _silence_stdout() -> None:
+    """Point stdout at /dev/null so that Python's own flush at exit does not raise again."""
+    import os
+
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):
+        pass
 
 
 if __name__ == "__main__":

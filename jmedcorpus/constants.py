@@ -30,6 +30,7 @@ QUALITY_REPETITION_PREFIX = "quality_repetition_"
 
 # --- dedup -------------------------------------------------------------------------------------
 DEDUP_EXACT_DUPLICATE = "dedup_exact_duplicate"
+DUPLICATE_ID = "duplicate_id"  # a later document reusing an id already taken (first in input order keeps it)
 DEDUP_NEAR_DUPLICATE = "dedup_near_duplicate"
 BOILERPLATE_ONLY = "boilerplate_only"  # nothing but boilerplate lines left
 
@@ -44,6 +45,7 @@ QUARANTINE_UNREADABLE_FILE = "unreadable_file"
 QUARANTINE_INVALID_ID = "invalid_id"
 QUARANTINE_STEP_ERROR = "step_error"
 QUARANTINE_INVALID_XML = "invalid_xml"  # a JATS file that is not well-formed XML or not an article
+QUARANTINE_UNDECODABLE = "undecodable_text"  # a file no input.encoding rule decodes (or not the one set)
 
 # --- metadata keys (signal columns of the output) --------------------------------------------
 META_CHARS = "chars"

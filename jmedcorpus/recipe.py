@@ -36,6 +36,8 @@ class InputSettings:
     id_field: str = "id"
     source_field: str = "source"
     chunk_mb: float = 16.0  # work unit size: a plain JSONL file is split into ranges of this size
+    # "auto" (BOM, UTF-8, then CP932/EUC-JP for text files) or a Python codec name such as "cp932"
+    encoding: str = "auto"
 
 
 @dataclass
@@ -123,6 +125,11 @@ def recipe_from_dict(data, source: str = "<memory>") -> Recipe:
     out = _settings(OutputSettings, data.get("output"), "output", fail)
     if inp.chunk_mb <= 0:
         fail(f"input.chunk_mb must be > 0, got {inp.chunk_mb}")
+    if inp.encoding != "auto" and not _is_text_encoding(inp.encoding):
+        fail(
+            f"input.encoding {inp.encoding!r} is not a known text encoding; "
+            "use auto or a Python codec name such as utf-8, cp932, euc_jp, utf-16"
+        )
     if out.shard_mb <= 0:
         fail(f"output.shard_mb must be > 0, got {out.shard_mb}")
     if out.compression not in ("zstd", "snappy", "gzip", "none"):
@@ -166,6 +173,12 @@ def recipe_from_dict(data, source: str = "<memory>") -> Recipe:
 
 
 # --- helpers ----------------------------------------------------------------------------------
+def _is_text_encoding(name: str) -> bool:
+    from jmedcorpus.io.readers import is_text_encoding  # the reader's own test, not a copy
+
+    return is_text_encoding(name)
+
+
 def _suggest(key: str, valid) -> str:
     close = difflib.get_close_matches(str(key), list(valid), n=1)
     return f" (did you mean {close[0]!r}?)" if close else ""

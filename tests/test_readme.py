@@ -22,7 +22,7 @@ def first_section() -> str:
 
 
 def code_blocks(text: str, language: str) -> list[str]:
-    return re.findall(rf"```{language}\n(.*?)```", text, flags=re.S)
+    return re.findall(rf"```{language}\n(.*?)```", text, flags=re.DOTALL)
 
 
 def commands() -> list[str]:
@@ -78,7 +78,9 @@ def test_constraints_pin_everything_the_tests_install():
         req = Requirement(raw)
         version = pins.get(canonicalize_name(req.name))
         if version is not None:  # a pin outside pyproject's range would make pip fail to resolve
-            assert req.specifier.contains(version, prereleases=True), f"{req.name}=={version} vs {req.specifier}"
+            assert req.specifier.contains(version, prereleases=True), (
+                f"{req.name}=={version} vs {req.specifier}"
+            )
 
 
 def test_the_output_snippet_needs_only_what_command_1_installs():
@@ -108,6 +110,6 @@ def test_the_output_snippet_runs_on_a_build(ray_local, data_dir, tmp_path, monke
     m = build(BuildOptions([str(src)], str(out), load_recipe(), workers=2, progress=False))
     monkeypatch.chdir(tmp_path)
     (snippet,) = code_blocks(first_section(), "python")
-    exec(compile(snippet, "README.md", "exec"), {})
+    exec(compile(snippet, "README.md", "exec"), {})  # noqa: S102 - the README snippet, as a user runs it
     printed = capsys.readouterr().out
     assert printed.startswith(f"{m['counts']['kept']} [") and "lang_not_ja" in printed

@@ -31,11 +31,18 @@ fetches external entities or DTDs (PMC's ``<!DOCTYPE article PUBLIC ... "JATS-ar
 is not loaded), and whose expat (>= 2.4.1) refuses exponential entity expansion ("billion
 laughs"). Files that declare entities (``<!ENTITY``) are rejected outright (``invalid_xml``): JATS
 articles never need them. The HTML named entities JATS files sometimes use without declaring
-them (``&nbsp;``, ``&times;``) are resolved from :mod:`html.entities`.
+them (``&nbsp;``, ``&times;``) are resolved from :mod:`html.entities`. Articles nested deeper
+than :data:`MAX_DEPTH` elements are rejected (the renderer recurses; real JATS is < 40 deep).
+
+Encodings: expat reads UTF-8, UTF-16 and Latin-1 only, so a file with a UTF-16/32 byte order mark
+or declaring any other encoding (``Shift_JIS``, ``EUC-JP``, ``CP932``: J-STAGE's older files) is
+decoded with Python's codec for its declaration and parsed as text. A file declaring Shift_JIS
+that uses Windows' extra characters (①, ～) is read as CP932, its superset.
 """
 
 from __future__ import annotations
 
+import codecs
 import html.entities
 import re
 import xml.etree.ElementTree as ET
@@ -109,7 +116,18 @@ _CITE_RESIDUE = re.compile(r"\s?[\[(（［]\s*[,，、;；\-–—−~～\s]*[\]
 _WS = re.compile(r"\s+")
 _JA = r"\u3000-\u30ff\u3400-\u9fff\uf900-\ufaff\uff01-\uff60"
 _JA_BREAK = re.compile(rf"(?<=[{_JA}])\s*\n\s*(?=[{_JA}])")
-_ENTITY_DECL = re.compile(rb"<!ENTITY", re.IGNORECASE)
+_ENTITY_DECL = re.compile(r"<!ENTITY", re.IGNORECASE)
+_XML_DECL_ENCODING = re.compile(
+    rb"""^(?:\xef\xbb\xbf)?<\?xml[^>]*?encoding\s*=\s*["']([A-Za-z][A-Za-z0-9._-]{0,39})["']"""
+)
+_BOMS = (
+    (b"\xff\xfe\x00\x00", "utf-32"),
+    (b"\x00\x00\xfe\xff", "utf-32"),
+    (b"\xff\xfe", "utf-16"),
+    (b"\xfe\xff", "utf-16"),
+)
+_SJIS = {"shift_jis", "shift_jis_2004", "shift_jisx0213"}
+MAX_DEPTH = 256
 
 
 class JatsError(ValueError):
@@ -283,17 +301,50 @@ def _is_english(lang: str | None) -> bool:
     return bool(lang) and lang.split("-")[0] == "en"
 
 
+def _decoded(data: bytes) -> tuple[bytes | str, str]:
+    """(what to feed expat, the start of the file as text for the entity check): the bytes when
+    expat reads their encoding (UTF-8, UTF-16, undeclared), else the text decoded by Python."""
+    codec = next((c for bom, c in _BOMS if data.startswith(bom)), None)
+    m = _XML_DECL_ENCODING.match(data[:200])
+    if codec is None and m:
+        name = m.group(1).decode("ascii")
+        try:
+            codec = codecs.lookup(name).name
+        except LookupError:
+            raise JatsError(f"unknown encoding {name!r} in the XML declaration") from None
+    if codec in (None, "utf-8", "utf-16"):
+        return data, data[:65536].decode(codec or "utf-8", "replace")
+    try:
+        text = data.decode(codec)
+    except UnicodeDecodeError as e:
+        try:
+            text = data.decode("cp932") if codec in _SJIS else None
+        except UnicodeDecodeError:
+            text = None
+        if text is None:
+            raise JatsError(f"not valid {codec} at byte {e.start}") from None
+    return text, text[:65536]
+
+
 def _parse(data: bytes) -> ET.Element:
-    if _ENTITY_DECL.search(data[:65536]):
+    source, head = _decoded(data)
+    if _ENTITY_DECL.search(head):
         raise JatsError("entity declarations are not allowed")
     parser = ET.XMLParser()
     parser.entity.update({k: chr(v) for k, v in html.entities.name2codepoint.items()})
     try:
-        parser.feed(data)
-        return parser.close()
+        parser.feed(source)  # text: pyexpat reads it as UTF-8 whatever the declaration says
+        root = parser.close()
     except ET.ParseError as e:
         line, col = e.position
         raise JatsError(f"not well-formed XML at line {line}, column {col}") from None
+    stack = [(root, 1)]
+    while stack:  # iterative: the depth check must not recurse itself
+        el, depth = stack.pop()
+        if depth > MAX_DEPTH:
+            raise JatsError(f"elements nested deeper than {MAX_DEPTH}")
+        stack.extend((child, depth + 1) for child in el)
+    return root
 
 
 def _meta_text(renderer: _Renderer, el) -> str | None:
@@ -359,7 +410,13 @@ def _license(renderer: _Renderer, meta) -> tuple[str | None, str | None]:
 
 def parse_jats(data: bytes, options: JatsOptions | None = None) -> JatsArticle:
     """Text and metadata of one JATS article; raises :class:`JatsError` (detail without text)."""
-    options = options or JatsOptions()
+    try:
+        return _parse_jats(data, options or JatsOptions())
+    except RecursionError:  # a safety net: MAX_DEPTH keeps real input far from the limit
+        raise JatsError("elements nested too deeply") from None
+
+
+def _parse_jats(data: bytes, options: JatsOptions) -> JatsArticle:
     root = _parse(data)
     if _local(root.tag) != "article":
         raise JatsError(f"root element is <{_local(root.tag)}>, expected <article>")

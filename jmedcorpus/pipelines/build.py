@@ -31,11 +31,12 @@ from dataclasses import dataclass, field
 from jmedcorpus import __version__
 from jmedcorpus.errors import UserError
 from jmedcorpus.io.jats import JATS_FIELDS
+from jmedcorpus.io.outdir import LOCK_FILE, check_writable, os_error_message, output_lock
 from jmedcorpus.io.parquet import atomic_write_json, remove_temporaries
 from jmedcorpus.io.plan import WorkUnit, plan_units
 from jmedcorpus.pipelines import publish
-from jmedcorpus.pipelines.global_stages import STAGES, Corpus
-from jmedcorpus.pipelines.ray_tasks import TaskFailure, ray_runtime, run_tasks
+from jmedcorpus.pipelines.global_stages import DUPLICATE_IDS, STAGES, Corpus, run_duplicate_ids
+from jmedcorpus.pipelines.ray_tasks import TaskFailure, check_cluster_reachable, ray_runtime, run_tasks
 from jmedcorpus.pipelines.unit import RESULT_FILE, process_unit, step_names
 from jmedcorpus.recipe import Recipe
 
@@ -56,8 +57,9 @@ class BuildOptions:
     workers: int = field(default_factory=lambda: os.cpu_count() or 1)
     ray_address: str | None = None
     progress: bool = True
+    overwrite: bool = False  # replace an output built with another recipe
     fault: dict | None = (
-        None  # test hook: {"unit": index, "kind": "raise"|"crash"|"crash_once", "marker": path}
+        None  # test hook: {"unit": index, "kind": "raise"|"crash"|"crash_once"|"delete", "marker"|"path": path}
     )
 
 
@@ -79,7 +81,11 @@ def _unit_dir(work: str, unit: WorkUnit, recipe_fp: str, n_buckets: int) -> str:
 def _check_output_dir(out: str) -> None:
     if os.path.isfile(out):
         raise UserError(f"--output {out} is a file; give a directory (it is created if missing)")
-    if os.path.isdir(out) and os.listdir(out) and not os.path.exists(os.path.join(out, OWNER_MARKER)):
+    if (
+        os.path.isdir(out)
+        and set(os.listdir(out)) - {LOCK_FILE}
+        and not os.path.exists(os.path.join(out, OWNER_MARKER))
+    ):
         raise UserError(
             f"--output {out} is not empty and not a jmedcorpus output; choose a new or empty directory"
         )
@@ -98,6 +104,9 @@ def _run_unit(unit, recipe, unit_dir, n_buckets, fault, reader_fields=None):
 
 def _inject_fault(fault: dict) -> None:
     kind = fault["kind"]
+    if kind == "delete":  # an input file removed while the build runs
+        os.remove(fault["path"])
+        return
     if kind == "raise":
         raise RuntimeError("injected fault")
     if kind == "crash" or (kind == "crash_once" and not os.path.exists(fault["marker"])):
@@ -111,20 +120,97 @@ def _summary(stage: str, failures: list[TaskFailure], total: int) -> str:
         f"build failed: {len(failures)} of {total} {stage} task(s) failed; completed work is kept, re-run the same command to retry"
     ]
     lines += [f"  {f.label}: {f.error}" for f in sorted(failures, key=lambda f: f.label)]
+    for code, advice in (
+        ("[ENOSPC]", "no space left on the device of the output: free space there, then re-run"),
+        ("[EDQUOT]", "disk quota exceeded on the output: free space there, then re-run"),
+        ("[EACCES]", "permission denied writing the output: fix its permissions or choose another --output"),
+    ):
+        if any(code in f.error for f in failures):
+            lines.insert(1, f"  {advice}")
     return "\n".join(lines)
 
 
 def build(opts: BuildOptions) -> dict:
-    """Run a build; returns the manifest. Raises UserError (bad input) or BuildFailed."""
-    started = time.time()
-    recipe, out = opts.recipe, os.path.abspath(opts.output)
+    """Run a build; returns the manifest. Raises UserError (bad input, a full disk, an output
+    another run holds) or BuildFailed.
+
+    Everything that can be refused is checked before the output is touched: the output folder,
+    the inputs, the recipe against the output's earlier build, the cluster address."""
+    out = os.path.abspath(opts.output)
     if opts.workers < 1:
         raise UserError(f"--workers must be >= 1, got {opts.workers}")
     _check_output_dir(out)
-    units = plan_units(opts.inputs, chunk_bytes=max(1, int(recipe.input.chunk_mb * (1 << 20))))
-    total_bytes = sum(
-        os.path.getsize(p) for p in {u.path for u in units} | {p for u in units for p, _ in u.files}
+    check_writable(out)
+    if opts.ray_address:
+        check_cluster_reachable(opts.ray_address)
+    try:
+        os.makedirs(out, exist_ok=True)
+        with output_lock(out):
+            return _build_locked(opts, out)
+    except OSError as e:
+        message = os_error_message(e, out)
+        if message is None:
+            raise
+        _remove_temporaries_quietly(out)
+        raise UserError(message) from None
+    except BuildFailed:
+        _remove_temporaries_quietly(out)
+        raise
+
+
+def _remove_temporaries_quietly(out: str) -> None:
+    try:
+        remove_temporaries(out)
+    except OSError:
+        pass
+
+
+def _previous_recipe(out: str) -> dict | None:
+    """The recipe of the build this output holds: its manifest's, else that of an unfinished
+    build (``.work/recipe.json``)."""
+    for path, key in (
+        (os.path.join(out, MANIFEST), "recipe"),
+        (os.path.join(out, ".work", "recipe.json"), None),
+    ):
+        try:
+            with open(path, encoding="utf-8") as f:
+                data = json.load(f)
+        except (OSError, ValueError):
+            continue
+        return data.get(key) if key else data
+    return None
+
+
+def recipe_changes(old, new, where: str = "") -> list[str]:
+    """Dotted paths where two resolved recipes differ.
+
+    >>> recipe_changes({"steps": [{"use": "a", "min": 1}]}, {"steps": [{"use": "a", "min": 2}]})
+    ['steps[0].min']
+    """
+    if isinstance(old, dict) and isinstance(new, dict):
+        return [
+            c
+            for k in sorted(old.keys() | new.keys(), key=str)
+            for c in recipe_changes(old.get(k), new.get(k), f"{where}.{k}" if where else str(k))
+        ]
+    if isinstance(old, list) and isinstance(new, list) and len(old) == len(new):
+        return [c for i, (a, b) in enumerate(zip(old, new)) for c in recipe_changes(a, b, f"{where}[{i}]")]
+    return [] if old == new else [where or "recipe"]
+
+
+def _build_locked(opts: BuildOptions, out: str) -> dict:
+    started = time.time()
+    recipe = opts.recipe
+    skipped: list = []
+    units = plan_units(
+        opts.inputs, chunk_bytes=max(1, int(recipe.input.chunk_mb * (1 << 20))), skipped=skipped
     )
+    # Input sizes as planned: an input deleted or rewritten during the build must not break the
+    # manifest after everything was published.
+    input_bytes = {
+        p: os.path.getsize(p) for u in units for p in dict.fromkeys([u.path, *(f for f, _ in u.files)])
+    }
+    total_bytes = sum(input_bytes.values())
     n_buckets = max(1, min(256, total_bytes // BUCKET_INPUT_BYTES + 1))
     resolved = recipe.to_dict()
     # Papers (JATS) bring their metadata columns (doi, journal, year, license...) to every shard.
@@ -148,10 +234,19 @@ def build(opts: BuildOptions) -> dict:
         if previous.get("fingerprint") == build_fp:
             previous["up_to_date"] = True
             return previous
+    previous_recipe = _previous_recipe(out)
+    if previous_recipe is not None and previous_recipe != resolved and not opts.overwrite:
+        changed = recipe_changes(previous_recipe, resolved)
+        more = f" and {len(changed) - 5} more" if len(changed) > 5 else ""
+        raise UserError(
+            f"--output {opts.output} holds a build made with another recipe (changed: "
+            f"{', '.join(changed[:5])}{more}); add --overwrite to replace it, or choose another --output"
+        )
     os.makedirs(work, exist_ok=True)
     with open(os.path.join(out, OWNER_MARKER), "w", encoding="utf-8") as f:
         f.write("written by jmedcorpus build; its presence lets a re-run reuse this directory\n")
     remove_temporaries(out)
+    atomic_write_json(resolved, os.path.join(work, "recipe.json"))
     by_key = {u.key: u for u in units}
     names = step_names(recipe)
     global_steps = [(n, s) for n, s in zip(names, recipe.build_steps()) if getattr(s, "is_global", False)]
@@ -185,6 +280,7 @@ def build(opts: BuildOptions) -> dict:
         )
         for name, step in global_steps:
             corpus.earlier.append(STAGES[type(step)](name, step, corpus, n_buckets, stage_work, run_stage))
+        corpus.earlier.append(run_duplicate_ids(corpus, stage_work, run_stage))
         stages = corpus.earlier
         dedups = [(st.name, st.reason, st.dups_dir) for st in stages if st.dups_dir]
         editor = next(((st.name, st.edit_step, st.keys_dir) for st in stages if st.edit_step), None)
@@ -238,6 +334,8 @@ def build(opts: BuildOptions) -> dict:
         shard_plan,
         build_fp,
         names,
+        input_bytes,
+        skipped,
     )
     manifest["timing_seconds"] = {
         "process": round(t_process - started, 3),
@@ -263,15 +361,53 @@ def _write_stats_and_card(out: str, manifest: dict, partials: list[dict]) -> Non
     write_dataset_card(stats, manifest, out)
 
 
+def _hints(opts, recipe, counts, results, skipped) -> list[str]:
+    """Lines that tell the user what probably went wrong with an exit-0 build (names and counts,
+    never text): the text field most records lack, ids reused, input files not read."""
+    from jmedcorpus.constants import QUARANTINE_MISSING_TEXT
+
+    hints = []
+    missing = counts["quarantined_by_error"].get(QUARANTINE_MISSING_TEXT, 0)
+    if missing and missing * 2 >= counts["records_in"]:
+        keys = Counter()
+        for r in results.values():
+            keys.update(r.get("missing_text_keys", {}))
+        fields = ", ".join(f"{k!r} ({v:,})" for k, v in keys.most_common(6)) or "none"
+        field_name = recipe.input.text_field
+        hints.append(
+            f"{missing:,} of {counts['records_in']:,} records have no field {field_name!r}; their fields: "
+            f"{fields}; set --text-field NAME (or input.text_field in the recipe)"
+        )
+    if skipped:
+        reasons = Counter(f.reason for f in skipped)
+        listed = ", ".join(f"{r} {n:,}" for r, n in reasons.most_common())
+        hints.append(
+            f"{len(skipped):,} file(s) under --input were not read ({listed}); listed in manifest.json skipped_files"
+        )
+    return hints
+
+
 def _manifest(
-    opts, recipe, resolved, units, results, stages, finalized, shards, shard_plan, build_fp, names
+    opts,
+    recipe,
+    resolved,
+    units,
+    results,
+    stages,
+    finalized,
+    shards,
+    shard_plan,
+    build_fp,
+    names,
+    input_bytes,
+    skipped,
 ) -> dict:
     from jmedcorpus.versions import versions
 
     steps = []
     by_name = {st.name: st for st in stages}
     n_in = sum(r["kept"] for r in results.values())  # documents entering the first global step
-    for name, spec in zip(names, recipe.steps):
+    for name, spec in [*zip(names, recipe.steps), (DUPLICATE_IDS, None)]:
         if name in by_name:
             st = by_name[name]
             if st.edit_step:  # removed at publish time: counted there
@@ -281,7 +417,8 @@ def _manifest(
                 st.removed = {0: edits.pop("dropped", 0)}
                 st.details.update(edits)
             n_removed = sum(st.removed.values())
-            entry = {"name": name, "use": spec.use, "in": n_in, "out": n_in - n_removed, "removed": n_removed}
+            use = spec.use if spec is not None else name  # duplicate_ids: built in, always last
+            entry = {"name": name, "use": use, "in": n_in, "out": n_in - n_removed, "removed": n_removed}
             entry["reasons"] = {st.reason: n_removed} if n_removed else {}
             if st.details:
                 entry["details"] = st.details
@@ -328,10 +465,11 @@ def _manifest(
         raise BuildFailed(
             f"build failed: accounting mismatch: {records_in} records in != {kept} kept + {removed} removed + {counts['quarantined']} quarantined"
         )
+    hints = _hints(opts, recipe, counts, results, skipped)
     inputs = {}
     for u in units:
         for path in [u.path] + [p for p, _ in u.files]:
-            inputs.setdefault(path, {"path": path, "bytes": os.path.getsize(path), "units": 0})
+            inputs.setdefault(path, {"path": path, "bytes": input_bytes[path], "units": 0})
         inputs[u.path]["units"] += 1
     return {
         "jmedcorpus_version": __version__,
@@ -342,6 +480,8 @@ def _manifest(
         "recipe": resolved,
         "versions": versions(),
         "inputs": list(inputs.values()),
+        "skipped_files": [{"path": f.path, "reason": f.reason} for f in skipped],
+        "hints": hints,
         "work_units": len(units),
         "workers": opts.workers,
         "ray_address": opts.ray_address,

@@ -326,3 +326,61 @@ def run_boilerplate(name: str, step, corpus: Corpus, n_buckets: int, work: str, 
 
 
 STAGES = {ExactDedup: run_exact, MinhashDedup: run_minhash, BoilerplateLines: run_boilerplate}
+
+
+# --- repeated ids (always run, after the recipe's global steps) -------------------------------
+DUPLICATE_IDS = "duplicate_ids"  # the stage's name in removed/ and in the manifest's steps
+
+
+def duplicate_ids(units: list[tuple[int, str]], bases: np.ndarray, gone: np.ndarray, dups_dir: str) -> dict:
+    """Every surviving document whose id an earlier one (in input order) already has.
+
+    Reads only the ``id`` column of each unit and groups with Arrow (C++), so 10 million ids
+    take a few hundred MB in this one task, not a Python dict."""
+    tables = []
+    for pos, (_, unit_dir) in enumerate(units):
+        ids = pq.read_table(os.path.join(unit_dir, "kept.parquet"), columns=["id"]).column("id")
+        doc = np.arange(len(ids), dtype=np.int64) + bases[pos]
+        tables.append(pa.table({"id": ids, "doc": doc}))
+    table = pa.concat_tables(tables) if tables else pa.table({"id": pa.array([], pa.string()), "doc": []})
+    if len(gone):
+        table = table.filter(pa.array(~np.isin(table.column("doc").to_numpy(), gone)))
+    first = table.group_by("id").aggregate([("doc", "min")])
+    joined = table.join(first, "id").filter(
+        pa.compute.not_equal(pa.compute.field("doc"), pa.compute.field("doc_min"))
+    )
+    doc = np.sort(joined.column("doc").to_numpy()) if joined.num_rows else np.empty(0, np.int64)
+    arrays = _UnitArrays(units, bases)
+    pos, rows = arrays.unit_rows(doc)
+    unit_index = np.array([units[p][0] for p in pos], dtype=np.int64)
+    _write_dups(
+        {
+            "unit": unit_index,
+            "row": rows,
+            "kept_id": _ids(units, arrays, doc) if len(doc) else [],
+            "cluster": [None] * len(doc),
+            "signals": ["{}"] * len(doc),
+        },
+        os.path.join(dups_dir, "dups-ids.parquet"),
+    )
+    return {
+        "removed": _counts(unit_index),
+        "repeated_ids": int(pa.compute.count_distinct(joined.column("id")).as_py()),
+    }
+
+
+def run_duplicate_ids(corpus: Corpus, work: str, run: Runner) -> StageResult:
+    """Documents that reuse an id are removed (reason ``duplicate_id``, ``duplicate_of`` the id),
+    the first in input order keeps it: output ids are unique, so a trainer or a join by id never
+    mixes two documents. ``7`` and ``"7"`` are the same id (ids are strings)."""
+    from jmedcorpus.constants import DUPLICATE_ID
+
+    dups_dir = os.path.join(work, f"dups-{DUPLICATE_IDS}")
+    found = run(
+        duplicate_ids,
+        [("ids", (corpus.units, corpus.bases, _earlier_removed(corpus), dups_dir))],
+        DUPLICATE_IDS,
+    )
+    info = found["ids"]
+    removed = {int(k): v for k, v in info["removed"].items()}
+    return StageResult(DUPLICATE_IDS, DUPLICATE_ID, dups_dir, removed, {"repeated_ids": info["repeated_ids"]})

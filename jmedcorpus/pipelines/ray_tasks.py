@@ -9,6 +9,7 @@ caller fails the build with a per-task summary and a non-zero exit.
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import traceback
 from collections.abc import Callable
@@ -16,6 +17,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from tqdm import tqdm
+
+from jmedcorpus.errors import UserError, on_sigterm_raise_terminated
 
 # Ray re-runs a task whose worker process died (OOM kill, segfault, SIGKILL) this many times.
 TASK_RETRIES = 2
@@ -27,10 +30,21 @@ class TaskFailure:
     error: str  # exception type and the code location; never the message (it could quote text)
 
 
+CONNECT_TIMEOUT_S = float(os.environ.get("JMEDCORPUS_RAY_CONNECT_TIMEOUT_S", "60"))
+AUTH_HINT = (
+    "clusters started with token authentication (Ray 2.60 default) need RAY_AUTH_MODE=token and the "
+    "cluster's token in RAY_AUTH_TOKEN (or RAY_AUTH_TOKEN_PATH) on this machine"
+)
+
+
 @contextlib.contextmanager
 def ray_runtime(workers: int, address: str | None):
     """Use the running Ray, connect to ``address``, or start an embedded local Ray with
-    ``workers`` CPUs; shut down in ``finally`` only what this call started."""
+    ``workers`` CPUs; shut down in ``finally`` only what this call started.
+
+    Without ``address`` the runtime is always a new local one (``address="local"``): a cluster
+    started with ``ray start`` on this machine, a stale ``/tmp/ray/ray_current_cluster`` or
+    ``RAY_ADDRESS`` in the environment must not capture (and then refuse) a local build."""
     import ray
 
     if ray.is_initialized():
@@ -39,13 +53,97 @@ def ray_runtime(workers: int, address: str | None):
     os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
     kwargs: dict[str, Any] = {"include_dashboard": False, "logging_level": "ERROR", "log_to_driver": False}
     if address:
-        ray.init(address=address, **kwargs)
+        connect_cluster(address, kwargs)
     else:
-        ray.init(num_cpus=workers, **kwargs)
+        ray.init(address="local", num_cpus=workers, **kwargs)
+    on_sigterm_raise_terminated()  # ray.init replaced it with sys.exit(15): no resume line, no cleanup
     try:
         yield
     finally:
         ray.shutdown()
+
+
+def cluster_endpoint(address: str) -> tuple[str, int] | None:
+    """``(host, port)`` that ``address`` leads to, or None for a Ray Client address
+    (``ray://``); a one-line UserError when ``auto`` finds no cluster or the form is wrong."""
+    from ray._private.services import canonicalize_bootstrap_address, parse_address
+
+    if address.startswith("ray://"):
+        return None
+    try:
+        resolved = canonicalize_bootstrap_address(address)
+    except (ConnectionError, ValueError):
+        resolved = None
+    if resolved is None:
+        if address == "auto":
+            raise UserError(
+                "--ray-address auto: no running Ray cluster found on this machine (no RAY_ADDRESS, no "
+                "`ray start`); start one with `ray start --head`, give --ray-address HOST:6379, or drop "
+                "--ray-address for a local build"
+            )
+        raise UserError(f"--ray-address {address}: expected 'auto', HOST:PORT or ray://HOST:10001")
+    host, port = parse_address(resolved)
+    return host, int(port)
+
+
+def check_cluster_reachable(address: str, timeout_s: float = 10.0) -> None:
+    """Fail in seconds, with one line, when ``address`` cannot lead to a cluster: ``auto`` with no
+    cluster, a wrong form, ``ray://`` without Ray Client, nothing listening at HOST:PORT."""
+    import importlib.util
+    import socket
+
+    endpoint = cluster_endpoint(address)
+    if endpoint is None and importlib.util.find_spec("grpc") is None:
+        raise UserError(
+            f"--ray-address {address}: ray:// needs Ray Client, which is not installed; "
+            "run `pip install 'ray[client]'` (the cluster's Ray version), or run on the head node with "
+            "--ray-address auto"
+        )
+    if endpoint is not None:
+        try:
+            socket.create_connection(endpoint, timeout=timeout_s).close()
+        except OSError:
+            raise UserError(
+                f"--ray-address {address}: nothing answers at {endpoint[0]}:{endpoint[1]}; check the "
+                "address (`ray status` on the head node prints it) and that the cluster is running"
+            ) from None
+
+
+def connect_cluster(address: str, kwargs: dict, timeout_s: float = CONNECT_TIMEOUT_S) -> None:
+    """``ray.init(address)`` bounded in time, every failure one line with its fix."""
+    import threading
+
+    import ray
+
+    check_cluster_reachable(address, min(10.0, timeout_s))
+    outcome: dict[str, BaseException | None] = {}
+
+    def init() -> None:
+        try:
+            ray.init(address=address, **kwargs)
+            outcome["error"] = None
+        except BaseException as e:  # noqa: BLE001 - reported below as one line
+            outcome["error"] = e
+
+    thread = threading.Thread(target=init, daemon=True)  # ray.init has no timeout of its own
+    thread.start()
+    thread.join(timeout_s)
+    if "error" not in outcome:
+        raise UserError(
+            f"--ray-address {address}: no answer from the cluster within {timeout_s:.0f} s; check the "
+            f"address and the Ray version, or {AUTH_HINT} (JMEDCORPUS_RAY_CONNECT_TIMEOUT_S sets the wait)"
+        )
+    error = outcome["error"]
+    if error is not None:
+        text = str(error).lower()
+        hint = (
+            AUTH_HINT
+            if ("auth" in text or "token" in text or "unauthenticated" in text)
+            else (
+                "check the address, that the cluster runs the same Ray and Python versions, and " + AUTH_HINT
+            )
+        )
+        raise UserError(f"--ray-address {address}: cannot connect ({type(error).__name__}); {hint}") from None
 
 
 def describe_exception(exc: BaseException) -> str:
@@ -61,7 +159,13 @@ def describe_exception(exc: BaseException) -> str:
         return f"WorkerCrashedError (the worker process died {TASK_RETRIES + 1} times)"
     tb = traceback.extract_tb(exc.__traceback__) if exc.__traceback__ else []
     where = f" at {os.path.basename(tb[-1].filename)}:{tb[-1].lineno}" if tb else ""
-    return f"{type(exc).__name__}{where}"
+    # The errno name says what an OSError was (ENOSPC, EACCES) without quoting any text.
+    code = (
+        f" [{errno.errorcode[exc.errno]}]"
+        if isinstance(exc, OSError) and exc.errno in errno.errorcode
+        else ""
+    )
+    return f"{type(exc).__name__}{code}{where}"
 
 
 def run_tasks(

@@ -20,12 +20,15 @@
 
 from __future__ import annotations
 
+import glob
 import json
 import os
+import shutil
 import time
 from dataclasses import dataclass, field
 
 from jmedcorpus.errors import UserError
+from jmedcorpus.io.outdir import check_writable, output_lock
 from jmedcorpus.io.parquet import atomic_write_json, remove_temporaries
 from jmedcorpus.pipelines import synth_passages
 from jmedcorpus.pipelines.build import (
@@ -38,6 +41,7 @@ from jmedcorpus.pipelines.build import (
 )
 from jmedcorpus.pipelines.ray_tasks import ray_runtime, run_tasks
 from jmedcorpus.pipelines.synth_chunks import ChunkRun
+from jmedcorpus.synth.cache import CACHE_DIR
 from jmedcorpus.synth.config import SynthRecipe
 from jmedcorpus.synth.contamination import ContaminationIndex
 from jmedcorpus.synth.engines.base import Engine
@@ -106,18 +110,38 @@ def synth(opts: SynthOptions) -> dict:
     shards = synth_passages.input_shards(opts.inputs)
     bench_files = [os.path.abspath(p) for p in opts.decontaminate_against]
     fp, decisive = _settings_fingerprint(recipe, shards, bench_files)
+    contamination = _contamination(bench_files, recipe)
+    check_writable(out)
+    os.makedirs(out, exist_ok=True)
+    with output_lock(out):
+        return _synth_locked(opts, recipe, template, out, shards, contamination, fp, decisive, started)
+
+
+def _generated_anything(out: str) -> bool:
+    """Whether an earlier run on ``out`` generated or wrote anything (a chunk, a cached answer)."""
+    if glob.glob(os.path.join(out, ".work", "chunks", "*.json")) or os.path.exists(
+        os.path.join(out, MANIFEST)
+    ):
+        return True
+    return any(os.path.getsize(p) for p in glob.glob(os.path.join(out, CACHE_DIR, "*.jsonl")))
+
+
+def _synth_locked(opts, recipe, template, out, shards, contamination, fp, decisive, started) -> dict:
     work = os.path.join(out, ".work")
     settings_path = os.path.join(work, "settings.json")
     if os.path.exists(settings_path):
         with open(settings_path, encoding="utf-8") as f:
             previous = json.load(f)
         if previous.get("fingerprint") != fp:
-            changed = sorted(k for k in decisive if previous.get("settings", {}).get(k) != decisive[k])
-            raise UserError(
-                f"--output {opts.output} holds synth output made with other settings (changed: "
-                f"{', '.join(changed) or 'version'}); use a new --output, or delete it to start over"
-            )
-    contamination = _contamination(bench_files, recipe)
+            if _generated_anything(out):
+                changed = sorted(k for k in decisive if previous.get("settings", {}).get(k) != decisive[k])
+                raise UserError(
+                    f"--output {opts.output} holds synth output made with other settings (changed: "
+                    f"{', '.join(changed) or 'version'}); use a new --output, or delete it to start over"
+                )
+            # The earlier run failed before generating anything (no vLLM, a wrong model): nothing
+            # to protect, so the corrected command starts afresh.
+            shutil.rmtree(work)
     os.makedirs(work, exist_ok=True)
     with open(os.path.join(out, OWNER_MARKER), "w", encoding="utf-8") as f:
         f.write("written by jmedcorpus synth; its presence lets a re-run reuse this directory\n")
