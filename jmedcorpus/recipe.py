@@ -174,7 +174,7 @@ def recipe_from_dict(data, source: str = "<memory>") -> Recipe:
 
 # --- helpers ----------------------------------------------------------------------------------
 def _is_text_encoding(name: str) -> bool:
-    from jmedcorpus.io.readers import is_text_encoding  # the reader's own test, not a copy
+    from jmedcorpus.io.encodings import is_text_encoding  # the reader's own test, not a copy
 
     return is_text_encoding(name)
 

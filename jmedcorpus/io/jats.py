@@ -4,19 +4,33 @@ Text, in order: the article title (in the article's language), the abstract(s), 
 ``sec`` elements in document order, each section title on its own line before its paragraphs.
 Structured abstracts keep their section titles the same way. Paragraphs are joined with newlines.
 
+- Lines: only ``<p>``, ``<title>``, list items and ``<break/>`` start one. The line breaks and
+  indentation of pretty-printed XML are source whitespace: one space, or nothing between two
+  Japanese characters (``肝膿瘍を⏎  発症した`` → ``肝膿瘍を発症した``).
 - Inline markup (``<italic>``, ``<bold>``, ``<sup>``, ``<sub>``, ``<named-content>`` ...) is
-  flattened to its text. Bibliography citations (``<xref ref-type="bibr">``) are dropped with the
-  brackets or superscript around them (``[1, 2]``, ``<sup>1)</sup>``) when ``drop_citations``
-  (default); figure/table cross-references (``図1``, ``Table 2``) are kept, they are words.
+  flattened to its text. A numeric superscript after a digit or a letter is an exponent and
+  keeps its caret (``10<sup>7</sup>`` → ``10^7``, ``×10<sup>3</sup>/μL`` → ``×10^3/μL``).
+- Citations (``<xref ref-type="bibr">``): numeric ones (``[12]``, ``<sup>1,3)</sup>``, ``12–15``)
+  are dropped with their brackets and separators when ``drop_citations`` (default), leaving no
+  ``, ,`` or `` .`` behind; author-year ones (``Chamberlin (1915)``, ``Tremblay & Kraus, 2003``)
+  are words of the sentence and stay. Footnote and affiliation markers (``<xref
+  ref-type="fn">*</xref>``) go; figure/table cross-references (``図1``, ``Table 2``) stay.
+- Math keeps its text: MathML tokens linearized (``<msup><mi>x</mi><mn>2</mn></msup>`` → ``x^2``,
+  fractions ``a/b``), else the TeX source; a display formula is its own line.
 - English abstracts of a non-English article (J-STAGE's ``<trans-abstract xml:lang="en">``) are
   dropped by default (``english_abstract="drop"``): the corpus is Japanese. ``"keep"`` keeps them
   after the article-language abstract. An English article's own abstract is always kept (the
   language filter decides about English documents).
 - ``<fig>`` and ``<table-wrap>`` captions (label, title, caption paragraphs, table footnotes) are
-  included only with ``captions=True``; table cells never are. Math (MathML, TeX) is dropped.
+  included only with ``captions=True``; table cells never are.
 - Never in the text: ``<ref-list>`` (references), ``<ack>`` (謝辞), ``<fn-group>`` (利益相反 /
   COI, author notes), ``<app-group>``, ``<glossary>``, supplementary material, the author list and
-  affiliations (they are in ``<front>``, which contributes only title and abstracts).
+  affiliations (they are in ``<front>``, which contributes only title and abstracts), and body
+  sections that are back matter by ``sec-type`` or by title in English, Japanese, Portuguese or
+  Spanish: competing interests / 利益相反, funding / 研究費, author contributions / 著者の貢献,
+  acknowledgements / 謝辞.
+- A root ``<article>`` in a namespace (Elsevier's ``ja`` DTD, other non-JATS formats) is not
+  JATS and is quarantined as such.
 
 Metadata (``doc.metadata`` keys, see :data:`JATS_FIELDS` for their Arrow types): ``doi``,
 ``pmcid`` (``PMC…``), ``pmid``, ``publisher_id`` (J-STAGE's article id), ``journal``, ``year``
@@ -81,9 +95,6 @@ _SKIP = {
     "graphic",
     "inline-graphic",
     "alternatives",  # appears around tables/formulas: their text variants would repeat
-    "math",
-    "tex-math",
-    "disp-formula",
     "object-id",
     "label",  # section numbers ("1.", "2.1"); figure/table labels are read explicitly
     "fn",
@@ -112,10 +123,50 @@ _BLOCKS = {
     "table-wrap-foot",
 }
 _ABSTRACT_HEADINGS = {"abstract", "summary", "要旨", "抄録", "要約", "和文要旨", "英文要旨"}
+BREAK = "\u2028"  # a line break the markup asked for (<break/>); source newlines are spaces
+CITE = "\ue000"  # where a dropped numeric citation was, until its separators are removed too
+_SEP = r"[,，、;；\-–—−~～]"
+_CITE_GROUP = re.compile(
+    rf"\s*(?:[\[(（［]\s*{CITE}(?:\s*{_SEP}?\s*{CITE})*\s*{_SEP}?\s*[\])）］]|{CITE}(?:\s*{_SEP}?\s*{CITE})*)"
+)
 _CITE_RESIDUE = re.compile(r"\s?[\[(（［]\s*[,，、;；\-–—−~～\s]*[\])）］]")
+# separators a dropped citation left against a bracket: "(; Smith 2003" and "Smith 2003; )"
+_BRACKET_SEP = re.compile(r"(?<=[\[(（［])\s*(?:[,，、;；]\s*)+|\s*(?:[,，、;；]\s*)+(?=[\])）］])")
+_LETTERS = re.compile(r"[^\W\d_]{2,}")  # a word: an author-year citation, not a number
+_EXPONENT = re.compile(r"[−\-+]?\d+(?:\.\d+)?")
+_MARKER_XREFS = {"fn", "author-notes", "corresp", "aff"}  # "other" is Movie 1, Video 1: words
+_BACK_MATTER_SEC_TYPES = {
+    "coi-statement",
+    "conflict",
+    "conflicts",
+    "funding",
+    "funding-information",
+    "financial-disclosure",
+    "author-contributions",
+    "contributions",
+    "acknowledgment",
+    "acknowledgments",
+    "acknowledgement",
+    "acknowledgements",
+    "supplementary-material",
+}
+_BACK_MATTER_TITLE = re.compile(
+    r"(?:\d+[.\s]*)?(?:"
+    r"competing (?:financial )?interests?|conflicts? of interests?|declarations? of (?:competing )?interests?"
+    r"|(?:financial )?disclosures?|funding(?: sources| statement| information)?|sources? of funding"
+    r"|financial support|grant support|authors?['’]?s?['’]? contributions?|contributions? of (?:the )?authors"
+    r"|acknowledge?ments?"
+    r"|利益相反.*|COI|謝辞|研究資金|研究費|資金提供|資金|助成|著者(?:の)?貢献|著者の役割"
+    r"|conflitos? de interesses?|financiamento|fontes? de financiamento|contribui[çc](?:[ãa]o|[õo]es) dos autores"
+    r"|agradecimentos?|conflictos? de intereses?|financiaci[óo]n|contribuci[óo]n(?:es)? de (?:los )?autores"
+    r"|agradecimientos?"
+    r")\s*[:.：]?",
+    re.IGNORECASE,
+)
 _WS = re.compile(r"\s+")
 _JA = r"\u3000-\u30ff\u3400-\u9fff\uf900-\ufaff\uff01-\uff60"
-_JA_BREAK = re.compile(rf"(?<=[{_JA}])\s*\n\s*(?=[{_JA}])")
+# a source line break next to a Japanese character is nothing (Japanese has no spaces)
+_JA_BREAK = re.compile(rf"(?<=[{_JA}])[^\S\n]*\n\s*|\s*\n[^\S\n]*(?=[{_JA}])")
 _ENTITY_DECL = re.compile(r"<!ENTITY", re.IGNORECASE)
 _XML_DECL_ENCODING = re.compile(
     rb"""^(?:\xef\xbb\xbf)?<\?xml[^>]*?encoding\s*=\s*["']([A-Za-z][A-Za-z0-9._-]{0,39})["']"""
@@ -183,21 +234,101 @@ def _clean(text: str) -> str:
     return _WS.sub(" ", text).strip()
 
 
-def _is_bibr(el) -> bool:
-    return _local(el.tag) == "xref" and el.get("ref-type") == "bibr"
-
-
-def _is_citation_sup(el) -> bool:
-    """``<sup><xref ref-type="bibr">1</xref>,<xref ...>3</xref>)</sup>``: a superscript citation."""
-    if _local(el.tag) != "sup" or not any(_is_bibr(c) for c in el):
+def _is_bibr(el, ref_ids: frozenset = frozenset()) -> bool:
+    """A bibliography citation: ``ref-type="bibr"``, or an ``<xref>`` whose targets are all
+    references (``<ref id>``), whatever its ``ref-type`` says (SciELO files carry odd ones)."""
+    if _local(el.tag) != "xref":
         return False
-    rest = (el.text or "") + "".join((c.tail or "") + ("" if _is_bibr(c) else "x") for c in el)
+    rids = (el.get("rid") or "").split()
+    return el.get("ref-type") == "bibr" or bool(rids) and all(r in ref_ids for r in rids)
+
+
+def _all_text(el) -> str:
+    return "".join(el.itertext())
+
+
+def _is_numeric(text: str) -> bool:
+    """``12``, ``[3, 5–7]``, ``1)``: a citation number, not an author-year citation."""
+    return not _LETTERS.search(text)
+
+
+def _is_citation_sup(el, ref_ids: frozenset = frozenset()) -> bool:
+    """``<sup><xref ref-type="bibr">1</xref>,<xref ...>3</xref>)</sup>``: a superscript citation."""
+    if _local(el.tag) != "sup" or not any(_is_bibr(c, ref_ids) for c in el):
+        return False
+    rest = (el.text or "") + "".join((c.tail or "") + ("" if _is_bibr(c, ref_ids) else "x") for c in el)
     return not re.sub(r"[\s,，、\-–—−~～()\[\]）（]", "", rest)
 
 
+def _is_back_matter(sec) -> bool:
+    """A body ``<sec>`` that is COI, funding, author contributions or acknowledgements."""
+    if (sec.get("sec-type") or "").lower() in _BACK_MATTER_SEC_TYPES:
+        return True
+    title = _find(sec, "title")
+    return title is not None and bool(_BACK_MATTER_TITLE.fullmatch(_clean(_all_text(title))))
+
+
+_INVISIBLE = "\u2061\u2062\u2063\u2064"  # MathML's invisible function application, times, comma, plus
+
+
+def _wrap(s: str) -> str:
+    """Parentheses unless ``s`` is one number or one name: ``x^2``, ``β_std``, ``/(2a)``."""
+    return s if s.isdigit() or s.isalpha() or len(s) <= 1 else f"({s})"
+
+
+def _mathml(el) -> str:
+    """Linear text of a MathML element: tokens in order, ``x^2``, ``x_i``, ``a/b``, ``√(x)``."""
+    name = _local(el.tag)
+    if name in ("mi", "mn", "mo", "ms"):
+        return (el.text or "").strip().strip(_INVISIBLE)
+    if name == "mtext":
+        return el.text or ""
+    if name in ("annotation", "annotation-xml"):
+        return ""
+    kids = [_mathml(c) for c in el]
+    kids = [k for k in kids if k] if name != "semantics" else kids[:1]
+    if name == "msup" and len(kids) == 2:
+        return f"{kids[0]}^{_wrap(kids[1])}"
+    if name == "msub" and len(kids) == 2:
+        return f"{kids[0]}_{_wrap(kids[1])}"
+    if name == "msubsup" and len(kids) == 3:
+        return f"{kids[0]}_{_wrap(kids[1])}^{_wrap(kids[2])}"
+    if name == "mfrac" and len(kids) == 2:
+        return f"{_wrap(kids[0])}/{_wrap(kids[1])}"
+    if name in ("msqrt", "mroot") and kids:
+        return f"√({kids[0]})"
+    return "".join(kids)
+
+
+def _tex(source: str) -> str:
+    body = source.split("\\begin{document}", 1)[-1].split("\\end{document}", 1)[0]
+    return _WS.sub(" ", body.replace("$", "")).strip()
+
+
+def _math_text(el) -> str:
+    """Text of ``<inline-formula>``, ``<disp-formula>`` or a bare ``<math>``: MathML, else TeX."""
+    if _local(el.tag) == "math":
+        return _mathml(el)
+    math = next(_iter(el, "math"), None)
+    if math is not None:
+        return _mathml(math)
+    tex = next(_iter(el, "tex-math"), None)
+    return _tex(tex.text or "") if tex is not None else ""
+
+
+def _ends_with_base(parts: list[str]) -> bool:
+    """Whether the text so far ends in a digit, a Latin letter or ``)``: what an exponent raises."""
+    for part in reversed(parts):
+        if part:
+            last = part[-1]
+            return last.isdigit() or ("a" <= last.lower() <= "z") or last == ")"
+    return False
+
+
 class _Renderer:
-    def __init__(self, options: JatsOptions):
-        self.options = options
+    def __init__(self, options: JatsOptions, ref_ids: frozenset = frozenset()):
+        self.options, self.ref_ids = options, ref_ids
+        self.label = ""  # a section title ending in a colon, waiting for its paragraph
 
     # --- inline ---------------------------------------------------------------------------------
     def inline(self, el, parts: list[str]) -> None:
@@ -206,37 +337,61 @@ class _Renderer:
             parts.append(el.text)
         for child in el:
             name = _local(child.tag)
-            skip = name in _SKIP or name in _FLOATS or name in _BLOCKS and name not in ("p", "title")
-            if self.options.drop_citations and (_is_bibr(child) or _is_citation_sup(child)):
-                skip = True
-            if not skip:
-                if name == "break":
-                    parts.append("\n")
-                self.inline(child, parts)
+            self.inline_child(child, name, parts)
             if child.tail:
                 parts.append(child.tail)
+
+    def inline_child(self, child, name: str, parts: list[str]) -> None:
+        if name in ("inline-formula", "disp-formula", "math"):
+            parts.append(f" {_math_text(child)} ")
+        elif name == "break":
+            parts.append(BREAK)
+        elif name in _SKIP or name in _FLOATS or name in _BLOCKS and name not in ("p", "title"):
+            pass
+        elif name == "xref" and child.get("ref-type") in _MARKER_XREFS:
+            pass  # footnote and affiliation markers (*, †, a) are not words
+        elif self.options.drop_citations and (
+            _is_bibr(child, self.ref_ids) or _is_citation_sup(child, self.ref_ids)
+        ):
+            if _is_numeric(_all_text(child)):
+                parts.append(CITE)
+            else:
+                self.inline(child, parts)  # "Chamberlin (1915)": part of the sentence
+        else:
+            if name == "sup" and _EXPONENT.fullmatch(_all_text(child).strip()) and _ends_with_base(parts):
+                parts.append("^")
+            self.inline(child, parts)
 
     def line(self, el) -> str:
         parts: list[str] = []
         self.inline(el, parts)
         text = "".join(parts)
-        if self.options.drop_citations:
-            text = _CITE_RESIDUE.sub("", text)
-        return "\n".join(c for c in (_clean(p) for p in text.split("\n")) if c)
+        if CITE in text:
+            text = _CITE_GROUP.sub("", text)
+            text = _BRACKET_SEP.sub("", _CITE_RESIDUE.sub("", text))
+        return "\n".join(c for c in (_clean(p) for p in text.split(BREAK)) if c)
 
     # --- blocks ---------------------------------------------------------------------------------
     def blocks(self, el, out: list[str]) -> None:
         """Append the paragraphs (lines) of a block container, in document order."""
         for child in el:
             name = _local(child.tag)
-            if name in _SKIP:
+            if name in _SKIP or name == "sec" and _is_back_matter(child):
                 continue
             if name in _FLOATS:
                 if self.options.captions:
                     self.caption(child, out)
                 continue
-            if name == "title":
-                self.add(out, self.line(child))
+            if name == "disp-formula":
+                self.add(out, _clean(_math_text(child)))
+            elif name == "title":
+                title = self.line(child)
+                if title.endswith((":", "：")):  # "Objective:" labels the paragraph after it
+                    if self.label:  # two labels in a row: the first stands alone
+                        out.append(self.label)
+                    self.label = title
+                else:
+                    self.add(out, title)
             elif name == "p":
                 self.paragraph(child, out)
             elif name in ("list-item", "def-item", "verse-line", "term", "def"):
@@ -249,6 +404,9 @@ class _Renderer:
                     self.blocks(child, out)
             else:  # an unexpected element directly in a block container: keep its words
                 self.add(out, self.line(child))
+        if self.label:  # a label with nothing after it in its section stands alone
+            out.append(self.label)
+            self.label = ""
 
     def paragraph(self, p, out: list[str]) -> None:
         """A ``<p>``: its text, then the lists, quotes and (optionally) floats nested in it."""
@@ -286,9 +444,11 @@ class _Renderer:
         for line in lines:
             self.add(out, line)
 
-    @staticmethod
-    def add(out: list[str], line: str) -> None:
+    def add(self, out: list[str], line: str) -> None:
         if line:
+            if self.label:
+                line = f"{self.label}{'' if self.label.endswith('：') else ' '}{line}"
+                self.label = ""
             out.append(line)
 
 
@@ -350,7 +510,7 @@ def _parse(data: bytes) -> ET.Element:
 def _meta_text(renderer: _Renderer, el) -> str | None:
     if el is None:
         return None
-    return renderer.line(el) or None
+    return renderer.line(el).replace("\n", " ") or None
 
 
 def _choose(elements: list, lang: str | None):
@@ -420,7 +580,10 @@ def _parse_jats(data: bytes, options: JatsOptions) -> JatsArticle:
     root = _parse(data)
     if _local(root.tag) != "article":
         raise JatsError(f"root element is <{_local(root.tag)}>, expected <article>")
-    renderer = _Renderer(options)
+    if root.tag.startswith("{"):  # JATS <article> has no namespace; Elsevier's ja DTD has one
+        namespace = root.tag[1:].split("}", 1)[0][:100]
+        raise JatsError(f"not JATS: the root <article> is in the namespace {namespace}")
+    renderer = _Renderer(options, frozenset(r.get("id") for r in _iter(root, "ref") if r.get("id")))
     lang = _lang(root, None)
     front = _find(root, "front")
     meta = _find(front, "article-meta") if front is not None else None

@@ -19,35 +19,13 @@ JSON layouts: JSON Lines (``.jsonl``, ``.ndjson``, ``.json``; a UTF-8 byte order
 is dropped), and a ``.json`` file whose first non-blank byte is ``[``: one JSON array read whole,
 each element a record (an invalid file is one ``invalid_json`` record).
 
-Encodings (``ReaderConfig.encoding``, the recipe's ``input.encoding``): a Python codec name, or
-``auto`` (default). JSONL with ``auto`` is UTF-8 per line, or UTF-16/32 when the file starts with
-that byte order mark; with a codec, each line is decoded with it. A text file with ``auto``:
-
-1. a byte order mark (UTF-8, UTF-16 LE/BE, UTF-32 LE/BE) names the codec;
-2. NUL bytes, nine in ten or more at odd (even) positions and at least a quarter of those
-   positions: UTF-16-LE (-BE) without a byte order mark, if it decodes;
-3. strict UTF-8 if the file decodes;
-4. UTF-8 with damaged lines when at least half of the lines holding non-ASCII bytes decode:
-   each bad line is one ``invalid_utf8`` record, the rest of the file is kept;
-5. strict CP932 (Shift_JIS) and EUC-JP, each kept only when at least half of its non-ASCII
-   characters are Japanese (kana, kanji, Japanese punctuation, full-width forms): Python's
-   CP932 also decodes stray bytes to private-use and C1 characters. If both are kept, the one
-   with the higher share of Japanese characters (CP932 on a tie);
-6. else the file is one ``undecodable_text`` record naming the likely encoding (from
-   charset-normalizer) and telling to set ``input.encoding``.
-
-With an explicit codec a text file decodes strictly with it or is that one record. JATS files
-follow their XML declaration (:mod:`jmedcorpus.io.jats`), whatever ``encoding`` says.
+Encodings (``ReaderConfig.encoding``: ``auto`` or a codec name) follow :mod:`jmedcorpus.io.encodings`.
 """
 
 from __future__ import annotations
 
-import codecs
-import gzip
-import io
 import json
 import re
-import zlib
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -55,30 +33,20 @@ from dataclasses import dataclass, field
 from datatrove.data import Document
 
 from jmedcorpus import constants as C
+from jmedcorpus.io.compressed import STREAM_ERRORS, open_stream, stream_detail
+from jmedcorpus.io.encodings import (
+    ascii_compatible,
+    decode_error,
+    decode_text_file,
+    is_text_encoding,
+    split_keep,
+    whole_codec,
+)
 from jmedcorpus.io.jats import JatsError, JatsOptions, parse_jats
 from jmedcorpus.io.plan import COMPRESSED, HEAD_BYTES, WorkUnit, is_json_name, read_whole
 
 QUARANTINE_INVALID_XML = C.QUARANTINE_INVALID_XML
-# longest first: a UTF-32-LE mark starts with the UTF-16-LE one
-BOMS = (
-    (b"\xff\xfe\x00\x00", "utf-32-le"),
-    (b"\x00\x00\xfe\xff", "utf-32-be"),
-    (b"\xef\xbb\xbf", "utf-8"),
-    (b"\xff\xfe", "utf-16-le"),
-    (b"\xfe\xff", "utf-16-be"),
-)
-LEGACY_JA = ("cp932", "euc_jp")
-ZSTD_READ = 1 << 17  # compressed bytes per step: bounds what one step can inflate to
 _SURROGATE = re.compile("[\ud800-\udfff]")
-_JA_CHARS = re.compile("[\u3000-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff00-\uffef]")
-
-
-def is_text_encoding(name: str) -> bool:
-    """Whether ``name`` is a Python codec between bytes and text (not base64, rot13)."""
-    try:
-        return getattr(codecs.lookup(name), "_is_text_encoding", True)
-    except LookupError:
-        return False
 
 
 @dataclass
@@ -99,77 +67,11 @@ class ReaderConfig:
     id_field: str = "id"
     source_field: str = "source"
     jats: JatsOptions = field(default_factory=JatsOptions)
-    encoding: str = "auto"  # "auto" or a Python codec name (see the module docstring)
+    encoding: str = "auto"  # "auto" or a Python codec name (see jmedcorpus.io.encodings)
 
     def __post_init__(self):
         if self.encoding != "auto" and not is_text_encoding(self.encoding):
             raise ValueError(f"encoding {self.encoding!r} is not a Python text codec; use auto or e.g. cp932")
-
-
-class _StreamError(Exception):
-    """A damaged compressed stream; the message is the quarantine detail."""
-
-
-class _ZstdRaw(io.RawIOBase):
-    """Every frame of a ``.zst`` file, decompressed; raises :class:`_StreamError` when the last
-    frame is cut short. zstandard's ``stream_reader`` ends quietly on a truncated file."""
-
-    def __init__(self, path: str):
-        import zstandard
-
-        self._f = open(path, "rb")  # noqa: SIM115 - closed by close(), as io streams are
-        self._dctx, self._error = zstandard.ZstdDecompressor(), zstandard.ZstdError
-        self._obj = None
-        self._out, self._pos, self._done = b"", 0, False
-
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, b) -> int:
-        while self._pos >= len(self._out):
-            if self._done:
-                return 0
-            self._out, self._pos = self._step(), 0
-        n = min(len(b), len(self._out) - self._pos)
-        b[:n] = self._out[self._pos : self._pos + n]
-        self._pos += n
-        return n
-
-    def _step(self) -> bytes:
-        chunk = self._f.read(ZSTD_READ)
-        if not chunk:
-            self._done = True
-            if self._obj is not None and not self._obj.eof:
-                raise _StreamError("truncated zstd stream")
-            return b""
-        out = []
-        while chunk:
-            if self._obj is None or self._obj.eof:  # the next frame
-                self._obj = self._dctx.decompressobj()
-            try:
-                out.append(self._obj.decompress(chunk))
-            except self._error:
-                self._done = True
-                raise _StreamError("corrupt zstd stream") from None
-            chunk = self._obj.unused_data if self._obj.eof else b""
-        return b"".join(out)
-
-    def close(self):
-        self._f.close()
-        super().close()
-
-
-_STREAM_ERRORS = (OSError, EOFError, ValueError, zlib.error, _StreamError)
-
-
-def _stream_detail(e: Exception, path: str) -> str:
-    if isinstance(e, _StreamError):
-        return str(e)
-    if not path.lower().endswith(".gz"):
-        return type(e).__name__
-    if isinstance(e, EOFError):
-        return "truncated gzip stream"
-    return f"corrupt gzip stream ({type(e).__name__})"  # BadGzipFile, zlib.error
 
 
 def _has_surrogate(s: str) -> bool:
@@ -223,18 +125,10 @@ class UnitReader:
         return Document(text=text, id=str(doc_id), metadata={C.META_SOURCE: source})
 
     # --- JSONL ----------------------------------------------------------------------------------
-    def _open_jsonl(self):
-        path = self.unit.path
-        if path.lower().endswith(".gz"):
-            return gzip.open(path, "rb")
-        if path.lower().endswith(".zst"):
-            return io.BufferedReader(_ZstdRaw(path))
-        return open(path, "rb")
-
     def _jsonl(self):
         unit, encoding = self.unit, self.config.encoding
         try:
-            f = self._open_jsonl()
+            f = open_stream(unit.path)
         except OSError as e:
             yield Quarantined(unit.display, C.QUARANTINE_UNREADABLE_FILE, type(e).__name__)
             return
@@ -245,12 +139,12 @@ class UnitReader:
                 else:
                     head = f.read(HEAD_BYTES)
                     f.seek(0)
-            except _STREAM_ERRORS as e:
+            except STREAM_ERRORS as e:
                 yield Quarantined(
-                    unit.display, C.QUARANTINE_UNREADABLE_FILE, _stream_detail(e, unit.path), 1, 0
+                    unit.display, C.QUARANTINE_UNREADABLE_FILE, stream_detail(e, unit.path), 1, 0
                 )
                 return
-            if read_whole(head, unit.path) or not _ascii_compatible(encoding):
+            if read_whole(head, unit.path) or not ascii_compatible(encoding):
                 if unit.start == 0:  # no line boundaries to split at: the first range reads it all
                     yield from self._whole(f)
                 return
@@ -271,9 +165,9 @@ class UnitReader:
                 self.lines += 1
                 offset, pos = pos, pos + len(raw)
                 yield from self._jsonl_line(raw, offset, codec)
-        except _STREAM_ERRORS as e:  # a damaged compressed stream: keep what was read
+        except STREAM_ERRORS as e:  # a damaged compressed stream: keep what was read
             yield Quarantined(
-                unit.display, C.QUARANTINE_UNREADABLE_FILE, _stream_detail(e, unit.path), self.lines + 1, pos
+                unit.display, C.QUARANTINE_UNREADABLE_FILE, stream_detail(e, unit.path), self.lines + 1, pos
             )
             return
         if not any_line and unit.start == 0:
@@ -286,7 +180,7 @@ class UnitReader:
         try:
             decoded = raw.decode(codec)
         except UnicodeDecodeError as e:
-            error, detail = _decode_error(codec, e)
+            error, detail = decode_error(codec, e)
             yield Quarantined(unit.display, error, detail, line, offset, raw)
             return
         if offset == 0:
@@ -310,16 +204,16 @@ class UnitReader:
         display = self.unit.display
         try:
             data = f.read()
-        except _STREAM_ERRORS as e:
+        except STREAM_ERRORS as e:
             yield Quarantined(
-                display, C.QUARANTINE_UNREADABLE_FILE, _stream_detail(e, self.unit.path), offset=0
+                display, C.QUARANTINE_UNREADABLE_FILE, stream_detail(e, self.unit.path), offset=0
             )
             return
-        codec, skip = _whole_codec(data, self.config.encoding)
+        codec, skip = whole_codec(data, self.config.encoding)
         try:
             text = data[skip:].decode(codec)
         except UnicodeDecodeError as e:
-            error, detail = _decode_error(codec, e, skip)
+            error, detail = decode_error(codec, e, skip)
             yield Quarantined(display, error, detail, offset=e.start + skip)
             return
         if not text.strip():
@@ -328,7 +222,7 @@ class UnitReader:
             yield from self._array(text)
         else:
             pos = skip
-            for seg in _split_keep(text):
+            for seg in split_keep(text):
                 self.lines += 1
                 raw = seg.encode(codec)
                 yield from self._jsonl_line(raw, pos, codec)
@@ -431,134 +325,7 @@ class UnitReader:
             yield Document(text=article.text, id=article.metadata.get("doi") or display, metadata=metadata)
 
 
-# --- decoding -----------------------------------------------------------------------------------
-def _ascii_compatible(encoding: str) -> bool:
-    """Whether newline and ``{`` are single ASCII bytes, so lines can be split as bytes."""
-    return encoding == "auto" or codecs.encode("\n{", encoding).endswith(b"\n{")
-
-
-def _whole_codec(data: bytes, encoding: str) -> tuple[str, int]:
-    """(codec, byte order mark length) for a file decoded whole."""
-    family = "" if encoding == "auto" else codecs.lookup(encoding).name[:6].rstrip("-")  # utf-8-sig
-    for bom, codec in BOMS:
-        if data.startswith(bom) and (not family or codec.startswith(family)):
-            return codec, len(bom)
-    if not family:
-        return "utf-8", 0
-    name = codecs.lookup(encoding).name
-    return {"utf-16": "utf-16-le", "utf-32": "utf-32-le", "utf-8-sig": "utf-8"}.get(name, name), 0
-
-
-def _split_keep(text: str) -> list[str]:
-    # not str.splitlines: JSON strings may hold U+2028 and other separators it splits on
-    parts = text.split("\n")
-    return [p + "\n" for p in parts[:-1]] + ([parts[-1]] if parts[-1] else [])
-
-
-def _decode_error(codec: str, e: UnicodeDecodeError, skip: int = 0) -> tuple[str, str]:
-    if codecs.lookup(codec).name.startswith("utf-8"):
-        return C.QUARANTINE_INVALID_UTF8, f"byte {e.start + skip}: {e.reason}"
-    return C.QUARANTINE_UNDECODABLE, f"not valid {codec} at byte {e.start + skip}"
-
-
-def _ja_share(text: str) -> float:
-    return (len(text) - len(_JA_CHARS.sub("", text))) / max(1, len(text))
-
-
-def _legacy_ja(data: bytes) -> str | None:
-    """Rule 5 of the module docstring."""
-    kept = []
-    for codec in LEGACY_JA:
-        text = _try_decode(data, codec)
-        if text is not None:
-            ja = len(text) - len(_JA_CHARS.sub("", text))
-            if 2 * ja >= len(text) - len(text.encode("ascii", "ignore")):  # non-ASCII characters
-                kept.append(text)
-    return max(kept, key=_ja_share) if kept else None
-
-
-def _utf16_without_bom(data: bytes) -> str | None:
-    for codec, nul, other in (("utf-16-le", data[1::2], data[0::2]), ("utf-16-be", data[0::2], data[1::2])):
-        n = nul.count(0)
-        if n * 4 >= len(nul) and n >= 9 * other.count(0):
-            try:
-                return data.decode(codec)
-            except UnicodeDecodeError:
-                return None
-    return None
-
-
-def _likely_encoding(data: bytes) -> str | None:
-    try:
-        from charset_normalizer import from_bytes
-
-        best = from_bytes(data[: 1 << 16]).best()
-        return best.encoding if best else None
-    except Exception:  # noqa: BLE001 - only a hint
-        return None
-
-
-def _undecodable(display: str, data: bytes, why: str) -> Quarantined:
-    guess = _likely_encoding(data)
-    hint = f"likely {guess}; " if guess else ""
-    detail = f"{why}; {hint}set input.encoding in the recipe"
-    return Quarantined(display, C.QUARANTINE_UNDECODABLE, detail, offset=0, raw=data)
-
-
 def decode_text(data: bytes, encoding: str, display: str) -> tuple[str | None, list[Quarantined]]:
-    """A text file's text under the module docstring's rule, and its quarantine records."""
-    if encoding != "auto":
-        codec, skip = _whole_codec(data, encoding)
-        try:
-            return data[skip:].decode(codec), []
-        except UnicodeDecodeError as e:
-            return None, [_undecodable(display, data, f"not valid {codec} at byte {e.start + skip}")]
-    for bom, codec in BOMS:
-        if data.startswith(bom) and codec != "utf-8":
-            try:
-                return data[len(bom) :].decode(codec), []
-            except UnicodeDecodeError as e:
-                why = f"not valid {codec} at byte {e.start + len(bom)}"
-                return None, [_undecodable(display, data, why)]
-    if b"\x00" in data and (text := _utf16_without_bom(data)) is not None:
-        return text, []
-    try:
-        return data.decode("utf-8-sig"), []
-    except UnicodeDecodeError:
-        pass
-    wide = [ln for ln in data.splitlines() if not ln.isascii()]
-    if 2 * sum(_decodes(ln, "utf-8") for ln in wide) >= len(wide):
-        bad: list[Quarantined] = []
-        text = "".join(_decode_lines(data, display, bad)).removeprefix("\ufeff")
-        return text, bad
-    text = _legacy_ja(data)
-    if text is not None:
-        return text, []
-    return None, [_undecodable(display, data, "not UTF-8, CP932 or EUC-JP")]
-
-
-def _decodes(raw: bytes, codec: str) -> bool:
-    return _try_decode(raw, codec) is not None
-
-
-def _try_decode(raw: bytes, codec: str) -> str | None:
-    try:
-        return raw.decode(codec)
-    except UnicodeDecodeError:
-        return None
-
-
-def _decode_lines(data: bytes, display: str, bad: list[Quarantined]):
-    """Decode line by line: a line with invalid UTF-8 goes to ``bad``, the rest of the file is kept."""
-    offset = 0
-    for lineno, raw in enumerate(data.splitlines(keepends=True), 1):
-        try:
-            yield raw.decode("utf-8")
-        except UnicodeDecodeError as e:
-            yield "\n" if raw.endswith(b"\n") else ""
-            bad.append(
-                Quarantined(
-                    display, C.QUARANTINE_INVALID_UTF8, f"byte {e.start}: {e.reason}", lineno, offset, raw
-                )
-            )
-        offset += len(raw)
+    """A text file's text (:func:`jmedcorpus.io.encodings.decode_text_file`) and its quarantine records."""
+    text, problems = decode_text_file(data, encoding)
+    return text, [Quarantined(display, *p) for p in problems]
