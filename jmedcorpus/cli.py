@@ -61,7 +61,8 @@ def _build_parser() -> argparse.ArgumentParser:
         action="extend",
         required=True,
         metavar="PATH",
-        help="input files, directories (searched recursively) or quoted globs; JSONL (.jsonl, .gz, .zst), Parquet, .txt; repeatable",
+        help="input files, directories (searched recursively) or quoted globs; JSONL (.jsonl, .gz, .zst; .json "
+        "arrays), Parquet, .txt, JATS XML (.xml, .nxml) and tar archives of it (.tar.gz: PMC bulk packages); repeatable",
     )
     b.add_argument(
         "--output",

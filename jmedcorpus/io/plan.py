@@ -3,7 +3,11 @@
 A unit is the work of one Ray task: a byte range of a plain JSONL file (cut at a line boundary
 by the reader), one Parquet row group, one whole compressed JSONL file (gzip/zstd streams cannot
 be split), one whole JSON array file or UTF-16/32 JSONL file (neither has line boundaries to cut
-at), or a group of ``.txt`` files or of JATS XML articles (``.xml``, ``.nxml``). Units are sized
+at), a group of ``.txt`` files or of JATS XML articles (``.xml``, ``.nxml``), or a range of the
+JATS members of a tar archive (``.tar.gz``, ``.tgz``, ``.tar``: PMC's bulk packages), read
+without unpacking. A gzip stream cannot seek, so each range's task decompresses the archive up
+to its first member: gzip inflates at ~300 MB/s, against ~1 MB/s per core for the steps, so
+skipping costs ~1 % per 20 ranges of one archive. Units are sized
 by ``chunk_bytes`` only, never by the number of workers, so the plan, and with it every output,
 is the same with 1 or 100 workers.
 
@@ -27,7 +31,11 @@ from jmedcorpus.errors import UserError
 
 JSONL_SUFFIXES = (".jsonl", ".ndjson", ".json")
 COMPRESSED = (".gz", ".zst")
-SUPPORTED = "JSONL (.jsonl, .jsonl.gz, .jsonl.zst), Parquet (.parquet), text (.txt), JATS XML (.xml, .nxml)"
+SUPPORTED = (
+    "JSONL (.jsonl, .jsonl.gz, .jsonl.zst), Parquet (.parquet), text (.txt), JATS XML (.xml, .nxml), "
+    "tar archives of JATS XML (.tar.gz, .tgz, .tar)"
+)
+ARCHIVES = (".tar.gz", ".tgz", ".tar")
 GROUPED = ("text", "jats")  # one document per file: many small files make one unit
 WIDE_BOMS = (b"\xff\xfe", b"\xfe\xff", b"\x00\x00\xfe\xff")  # UTF-16 LE/BE, UTF-32 LE/BE
 HEAD_BYTES = 8192  # what the planner and the reader look at to pick a JSON file's layout
@@ -38,11 +46,11 @@ class WorkUnit:
     """One task's share of the input; ``key`` names it in the work directory."""
 
     index: int
-    kind: str  # "jsonl" | "parquet" | "text" | "jats"
+    kind: str  # "jsonl" | "parquet" | "text" | "jats" | "archive"
     path: str  # absolute path (text, jats: the first file)
     display: str  # path relative to its --input root: used in derived ids and the quarantine
-    start: int = 0  # jsonl: first byte; parquet: row group
-    end: int = -1  # jsonl: byte after the range (-1: to the end)
+    start: int = 0  # jsonl: first byte; parquet: row group; archive: first JATS member (index)
+    end: int = -1  # jsonl: byte after the range; archive: member after it (-1: to the end)
     files: tuple[tuple[str, str], ...] = ()  # text, jats: (absolute path, display) of each file
 
     @property
@@ -56,6 +64,8 @@ class WorkUnit:
         if self.kind in GROUPED:
             what = "text" if self.kind == "text" else "JATS XML"
             return f"{len(self.files)} {what} file(s) from {self.display}"
+        if self.kind == "archive":
+            return f"{self.display} JATS members {self.start}-{'end' if self.end < 0 else self.end}"
         return f"{self.display} bytes {self.start}-{'end' if self.end < 0 else self.end}"
 
 
@@ -68,8 +78,10 @@ class SkippedFile:
 
 
 def file_kind(path: str) -> str | None:
-    """``jsonl``, ``parquet``, ``text``, ``jats`` or None for an unsupported file name."""
+    """``jsonl``, ``parquet``, ``text``, ``jats``, ``archive`` or None for an unsupported file name."""
     name = path.lower()
+    if name.endswith(ARCHIVES):
+        return "archive"
     for suffix in COMPRESSED:
         if name.endswith(suffix):
             name = name[: -len(suffix)]
@@ -83,6 +95,38 @@ def file_kind(path: str) -> str | None:
     if name.endswith((".xml", ".nxml")):
         return "jats"
     return None
+
+
+def is_article_member(member) -> bool:
+    """A tar member the archive reader reads: a regular file named like a JATS article."""
+    return member.isfile() and file_kind(member.name) == "jats"
+
+
+def archive_ranges(path: str, chunk_bytes: int) -> tuple[list[tuple[int, int]], int]:
+    """Ranges ``[start, end)`` of JATS member indices of about ``chunk_bytes`` each (the last
+    ends at -1), and the number of other members. One pass over the archive's headers (a
+    ``.tar.gz`` is decompressed once); an unreadable archive is one range, for the reader to
+    quarantine."""
+    import tarfile
+
+    sizes, others = [], 0
+    try:
+        with tarfile.open(path, mode="r|*") as tar:
+            for member in tar:
+                if is_article_member(member):
+                    sizes.append(member.size)
+                elif member.isfile():
+                    others += 1
+    except (tarfile.TarError, OSError, EOFError, ValueError):
+        return [(0, -1)], others
+    ranges, start, total = [], 0, 0
+    for i, size in enumerate(sizes):
+        total += size
+        if total >= chunk_bytes and i + 1 < len(sizes):
+            ranges.append((start, i + 1))
+            start, total = i + 1, 0
+    ranges.append((start, -1))
+    return ranges, others
 
 
 def read_whole(head: bytes, path: str) -> bool:
@@ -260,6 +304,12 @@ def plan_units(inputs: list[str], *, chunk_bytes: int, skipped: list | None = No
         if kind == "parquet":
             for rg in range(_parquet_row_groups(path)):
                 units.append(WorkUnit(len(units), kind, path, display, start=rg))
+        elif kind == "archive":
+            ranges, others = archive_ranges(path, chunk_bytes)
+            for start, end in ranges:
+                units.append(WorkUnit(len(units), kind, path, display, start, end))
+            if others:
+                skipped.append(SkippedFile(display, f"{others} archive member(s) that are not JATS XML"))
         elif path.lower().endswith(COMPRESSED) or read_whole(_head(path), path):
             units.append(WorkUnit(len(units), kind, path, display))
         else:

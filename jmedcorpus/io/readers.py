@@ -43,7 +43,7 @@ from jmedcorpus.io.encodings import (
     whole_codec,
 )
 from jmedcorpus.io.jats import JatsError, JatsOptions, parse_jats
-from jmedcorpus.io.plan import COMPRESSED, HEAD_BYTES, WorkUnit, is_json_name, read_whole
+from jmedcorpus.io.plan import COMPRESSED, HEAD_BYTES, WorkUnit, is_article_member, is_json_name, read_whole
 
 QUARANTINE_INVALID_XML = C.QUARANTINE_INVALID_XML
 _SURROGATE = re.compile("[\ud800-\udfff]")
@@ -94,7 +94,9 @@ class UnitReader:
         if self.unit.kind == "parquet":
             return self._parquet()
         if self.unit.kind == "jats":
-            return self._jats()
+            return self._jats(self._files())
+        if self.unit.kind == "archive":
+            return self._jats(self._archive_members())
         return self._text()
 
     # --- records -> documents -----------------------------------------------------------------
@@ -307,8 +309,43 @@ class UnitReader:
         elif text is not None and not bad:  # blank once decoded (a UTF-16 file of spaces)
             yield Quarantined(display, C.QUARANTINE_EMPTY_FILE, "file is empty", offset=0)
 
-    def _jats(self):
-        for item in self._files():
+    def _archive_members(self):
+        """``(display, bytes)`` of the unit's range of JATS members of a tar archive, read as a
+        stream (``<archive>/<member name>`` as display); a broken archive keeps what was read
+        and adds one ``unreadable_file`` record."""
+        import tarfile
+
+        unit, index, done = self.unit, -1, 0
+        try:
+            with tarfile.open(unit.path, mode="r|*") as tar:
+                for member in tar:
+                    if not is_article_member(member):
+                        continue
+                    index += 1
+                    if index < unit.start:
+                        continue  # a stream: skipping still reads through it
+                    if 0 <= unit.end <= index:
+                        break
+                    display = f"{unit.display}/{member.name}"
+                    data = tar.extractfile(member).read()
+                    done += 1
+                    if data.strip():
+                        yield display, data
+                    else:
+                        yield Quarantined(display, C.QUARANTINE_EMPTY_FILE, "file is empty", offset=0)
+            if index < 0 and unit.start == 0:
+                yield Quarantined(
+                    unit.display, C.QUARANTINE_EMPTY_FILE, "archive holds no JATS XML member", offset=0
+                )
+        except (tarfile.TarError, OSError, EOFError, ValueError) as e:
+            yield Quarantined(
+                unit.display,
+                C.QUARANTINE_UNREADABLE_FILE,
+                f"archive unreadable after member {done}: {type(e).__name__}",
+            )
+
+    def _jats(self, items):
+        for item in items:
             if isinstance(item, Quarantined):
                 yield item
                 continue

@@ -214,7 +214,7 @@ def _build_locked(opts: BuildOptions, out: str) -> dict:
     n_buckets = max(1, min(256, total_bytes // BUCKET_INPUT_BYTES + 1))
     resolved = recipe.to_dict()
     # Papers (JATS) bring their metadata columns (doi, journal, year, license...) to every shard.
-    reader_fields = JATS_FIELDS if any(u.kind == "jats" for u in units) else {}
+    reader_fields = JATS_FIELDS if any(u.kind in ("jats", "archive") for u in units) else {}
     # Benchmark files are recipe parameters by path: their size and mtime decide too.
     benchmarks = [
         file_stamp(p)
