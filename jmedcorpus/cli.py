@@ -412,7 +412,7 @@ def _summary(m: dict, out: str) -> str:
                 f"warning: {step['removed']:,} document(s) reuse an id an earlier one has; removed to "
                 f"{out}/removed/duplicate_ids (give unique ids, or drop the id field to derive them)"
             )
-    lines += [f"warning: {hint}" for hint in m.get("hints", [])]
+    lines += m.get("hints", [])  # each starts with "warning:" or "note:"
     return "\n".join(lines)
 
 

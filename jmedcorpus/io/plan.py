@@ -255,9 +255,26 @@ def _head(path: str) -> bytes:
         return b""  # the reader quarantines the file
 
 
-def plan_units(inputs: list[str], *, chunk_bytes: int, skipped: list | None = None) -> list[WorkUnit]:
-    """Expand ``inputs`` and cut them into units of about ``chunk_bytes``; files not read are
-    appended to ``skipped`` (:class:`SkippedFile`) when a list is given."""
+MIN_UNIT_BYTES = 256 << 10  # below this a unit's fixed cost (task, files, result) dominates
+
+
+def unit_bytes(total: int, chunk_bytes: int, min_units: int) -> int:
+    """Unit size for ``total`` input bytes: ``chunk_bytes`` at most, smaller so that the input
+    makes about ``min_units`` units (but never under :data:`MIN_UNIT_BYTES`). Depends on the
+    input only, never on the workers: a 2.3 MB input is 9 units, not one unit for one core.
+
+    >>> [unit_bytes(mb << 20, 16 << 20, 32) >> 10 for mb in (2, 50, 1024)]  # KiB
+    [256, 1600, 16384]
+    """
+    return max(1, min(chunk_bytes, max(MIN_UNIT_BYTES, -(-total // max(1, min_units)))))
+
+
+def plan_units(
+    inputs: list[str], *, chunk_bytes: int, skipped: list | None = None, min_units: int = 1
+) -> list[WorkUnit]:
+    """Expand ``inputs`` and cut them into units of about ``chunk_bytes`` (smaller with
+    ``min_units``, see :func:`unit_bytes`); files not read are appended to ``skipped``
+    (:class:`SkippedFile`) when a list is given."""
     if not inputs:
         raise UserError("no input given; pass --input FILE_OR_DIR_OR_GLOB (repeatable)")
     if chunk_bytes < 1:
@@ -277,6 +294,8 @@ def plan_units(inputs: list[str], *, chunk_bytes: int, skipped: list | None = No
                 continue
             seen.add(real)
             files.append((path, display, size))
+    if min_units > 1:
+        chunk_bytes = unit_bytes(sum(size for _, _, size in files), chunk_bytes, min_units)
     units: list[WorkUnit] = []
     text_group: list[tuple[str, str]] = []
     text_bytes = 0

@@ -43,6 +43,7 @@ from jmedcorpus.recipe import Recipe
 MANIFEST = "manifest.json"
 OWNER_MARKER = ".jmedcorpus"  # written first into every output directory this tool creates
 BUCKET_INPUT_BYTES = 64 << 20  # one dedup hash bucket per 64 MB of input
+MIN_UNITS = 32  # small inputs are cut into ~32 units (>= 256 KB each) so that every worker has work
 
 
 class BuildFailed(Exception):
@@ -141,12 +142,19 @@ def build(opts: BuildOptions) -> dict:
         raise UserError(f"--workers must be >= 1, got {opts.workers}")
     _check_output_dir(out)
     check_writable(out)
+    skipped: list = []
+    units = plan_units(
+        opts.inputs,
+        chunk_bytes=max(1, int(opts.recipe.input.chunk_mb * (1 << 20))),
+        skipped=skipped,
+        min_units=MIN_UNITS,
+    )
     if opts.ray_address:
         check_cluster_reachable(opts.ray_address)
     try:
         os.makedirs(out, exist_ok=True)
         with output_lock(out):
-            return _build_locked(opts, out)
+            return _build_locked(opts, out, units, skipped)
     except OSError as e:
         message = os_error_message(e, out)
         if message is None:
@@ -198,13 +206,9 @@ def recipe_changes(old, new, where: str = "") -> list[str]:
     return [] if old == new else [where or "recipe"]
 
 
-def _build_locked(opts: BuildOptions, out: str) -> dict:
+def _build_locked(opts: BuildOptions, out: str, units: list[WorkUnit], skipped: list) -> dict:
     started = time.time()
     recipe = opts.recipe
-    skipped: list = []
-    units = plan_units(
-        opts.inputs, chunk_bytes=max(1, int(recipe.input.chunk_mb * (1 << 20))), skipped=skipped
-    )
     # Input sizes as planned: an input deleted or rewritten during the build must not break the
     # manifest after everything was published.
     input_bytes = {
@@ -375,14 +379,14 @@ def _hints(opts, recipe, counts, results, skipped) -> list[str]:
         fields = ", ".join(f"{k!r} ({v:,})" for k, v in keys.most_common(6)) or "none"
         field_name = recipe.input.text_field
         hints.append(
-            f"{missing:,} of {counts['records_in']:,} records have no field {field_name!r}; their fields: "
+            f"warning: {missing:,} of {counts['records_in']:,} records have no field {field_name!r}; their fields: "
             f"{fields}; set --text-field NAME (or input.text_field in the recipe)"
         )
     if skipped:
         reasons = Counter(f.reason for f in skipped)
         listed = ", ".join(f"{r} {n:,}" for r, n in reasons.most_common())
         hints.append(
-            f"{len(skipped):,} file(s) under --input were not read ({listed}); listed in manifest.json skipped_files"
+            f"note: {len(skipped):,} file(s) under --input were not read ({listed}); listed in manifest.json skipped_files"
         )
     return hints
 

@@ -218,7 +218,9 @@ def plan_shards(units: list[WorkUnit], finalized: dict, unit_dirs: dict, shard_m
             pieces.append((u, total_rows, n))
             total_rows += n
             total_bytes += finalized[u.key]["kept_bytes"]
-    n_shards = max(1, math.ceil(total_bytes / (shard_mb * (1 << 20))))
+    # at most shard_mb each; a smaller corpus still gets up to 8 shards of >= 16 MB so
+    # that they are written in parallel (one 256 MB shard was one 10-20 s task)
+    n_shards = max(1, math.ceil(total_bytes / (shard_mb * (1 << 20))), min(8, total_bytes // (16 << 20)))
     n_shards = min(n_shards, max(total_rows, 1))
     plan = []
     for k in range(n_shards):

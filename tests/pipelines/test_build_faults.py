@@ -405,3 +405,9 @@ def test_synth_that_failed_before_generating_does_not_lock_its_output(ray_local,
     assert main([*base, "--model", str(tmp_path / "no-model-either"), "-n", "5"]) == 2
     err = one_line_error(capsys)
     assert "other settings" not in err and "cannot load model" in err
+
+
+def test_a_refused_build_creates_no_output_directory(tmp_path, capsys):
+    out = tmp_path / "out"
+    assert main(["build", "--input", str(tmp_path / "missing.jsonl"), "--output", str(out)]) == 2
+    assert "no such file" in one_line_error(capsys) and not out.exists()
