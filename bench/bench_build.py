@@ -468,6 +468,12 @@ def report(res: dict) -> str:
         ),
         "- RSS totals count shared pages (libraries, Ray's shared-memory object store) once per process.",
     ]
+    if res.get("build_1_worker"):
+        s = res["build_1_worker"]
+        lines.append(
+            f"- **scaling: {res['workers']} workers vs 1 = {res['scaling_workers_vs_1']:.2f}x** "
+            f"(1 worker {s['seconds']:.1f} s, {s['mb_per_s']:.2f} MB/s; {res['workers']} workers {b['seconds']:.1f} s)"
+        )
     return "\n".join(lines)
 
 
@@ -484,6 +490,9 @@ def main() -> None:
     )
     ap.add_argument("--keep", action="store_true", help="keep the generated input and the build output")
     ap.add_argument("--json", type=Path, help="also write all figures to this JSON file")
+    ap.add_argument(
+        "--scaling", action="store_true", help="also build with 1 worker and report the N-vs-1 speed-up"
+    )
     ap.add_argument("--_fugashi-child", type=int, help=argparse.SUPPRESS)
     ap.add_argument("--_files", nargs="+", help=argparse.SUPPRESS)
     args = ap.parse_args()
@@ -512,6 +521,11 @@ def main() -> None:
         two = run_fugashi(files, 2, inp["text_bytes"])
         print(f"fugashi 2 processes: {two['mb_per_s']:.2f} MB/s; build ...", file=sys.stderr)
         b = run_build(files, out_dir, args.workers, inp["text_bytes"], inp["docs"])
+        single = None
+        if args.scaling and args.workers > 1:
+            print("build with 1 worker (scaling) ...", file=sys.stderr)
+            shutil.rmtree(out_dir, ignore_errors=True)
+            single = run_build(files, out_dir, 1, inp["text_bytes"], inp["docs"])
         res = {
             "date": time.strftime("%Y-%m-%d %H:%M:%S%z"),
             "cpus": os.cpu_count(),
@@ -526,6 +540,8 @@ def main() -> None:
             "build": b,
             "ratio_build_to_fugashi_2proc": b["mb_per_s"] / two["mb_per_s"],
             "ratio_build_to_fugashi_1core": b["mb_per_s"] / one["mb_per_s"],
+            "build_1_worker": single,
+            "scaling_workers_vs_1": single["seconds"] / b["seconds"] if single else None,
         }
         print(report(res))
         if args.json:
