@@ -26,7 +26,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from jmedcorpus.synth.items import OPTION_LINE
+from jmedcorpus.text.exam import OPTION_LINE
 
 TEXT_FIELDS = ("text", "question", "problem_text", "problem", "stem", "input", "query", "prompt")
 OPTION_FIELDS = ("choices", "options")

@@ -18,7 +18,7 @@ rather than MeCab tokens: MeCab segments the same words differently when spaces 
 inserted or removed (MeCab 8-grams keep 32 % of re-spaced questions at 0.7, characters 100 %),
 and it would tokenize the re-normalized text a second time (the ``mecab`` step's tokens are of
 the un-NFKC'd text); characters need no tokenizer. ``unit="mecab"`` (``benchmark_tokens`` of
-:mod:`jmedcorpus.synth.contamination`) is kept for comparison.
+:mod:`jmedcorpus.text.exam`, as synth's contamination check uses) is kept for comparison.
 
 Index: sorted uint64 n-gram hashes with a parallel int32 array of entry numbers (an n-gram shared
 by several items is stored once per item). A document's distinct n-grams are looked up with
@@ -46,7 +46,7 @@ from jmedcorpus.constants import DECONTAM_BENCHMARK
 from jmedcorpus.filters.benchmarks import load_benchmark
 from jmedcorpus.filters.validation import check_fraction
 from jmedcorpus.registry import register_step
-from jmedcorpus.synth.grounding import TOKEN_STRIP
+from jmedcorpus.text.exam import TOKEN_STRIP
 
 META_DECONTAM_ITEM = "decontam_item"
 META_DECONTAM_FRACTION = "decontam_fraction"
@@ -80,7 +80,7 @@ def unit_hashes(text: str, unit: str) -> np.ndarray:
     if unit == "mecab":
         import xxhash
 
-        from jmedcorpus.synth.contamination import benchmark_tokens
+        from jmedcorpus.text.exam import benchmark_tokens
 
         tokens = benchmark_tokens(text)
         return np.fromiter(

@@ -36,7 +36,7 @@ Metadata (``doc.metadata`` keys, see :data:`JATS_FIELDS` for their Arrow types):
 ``pmcid`` (``PMC…``), ``pmid``, ``publisher_id`` (J-STAGE's article id), ``journal``, ``year``
 (earliest publication year), ``article_type`` (``article-type`` attribute), ``article_language``
 (``xml:lang`` of ``<article>``; not ``language``, which is the language filter's signal),
-``title``, ``license`` (normalized by :func:`jmedcorpus.filters.license.normalize_license`:
+``title``, ``license`` (normalized by :func:`jmedcorpus.text.licenses.normalize_license`:
 ``CC BY 4.0``, ``CC BY-NC-ND 4.0``, ``CC0 1.0``, ``all rights reserved``, ``other``; absent when the
 article carries no license or copyright statement at all) and ``license_url``.
 
@@ -536,7 +536,7 @@ def _year(meta) -> int | None:
 
 
 def _license(renderer: _Renderer, meta) -> tuple[str | None, str | None]:
-    from jmedcorpus.filters.license import ALL_RIGHTS_RESERVED, normalize_license
+    from jmedcorpus.text.licenses import ALL_RIGHTS_RESERVED, normalize_license
 
     permissions = _find(meta, "permissions")
     if permissions is None:

@@ -6,32 +6,14 @@ of its 10-token MeCab n-grams occur in the benchmark (the defaults of
 from __future__ import annotations
 
 import json
-import re
-import unicodedata
 
 import numpy as np
 import xxhash
 
 from jmedcorpus.filters.validation import check_fraction
-from jmedcorpus.synth.grounding import TOKEN_STRIP
-from jmedcorpus.synth.items import OPTION_LINE
+from jmedcorpus.text.exam import benchmark_tokens
 
-_LABELS = re.compile(OPTION_LINE.pattern, OPTION_LINE.flags | re.MULTILINE)
 _MULT = np.uint64(0x9E3779B97F4A7C15)
-
-
-def benchmark_tokens(text: str) -> list[str]:
-    """The tokens n-grams are made of: option labels (``a.`` at a line start) removed, NFKC,
-    MeCab, each token lower-cased with punctuation and spaces removed, empty tokens dropped.
-
-    >>> benchmark_tokens("高アンモニア血症をきたす疾患はどれか。\\na. Gaucher病")
-    ['高', 'アンモニア', '血', '症', 'を', 'きたす', '疾患', 'は', 'どれ', 'か', 'gaucher', '病']
-    """
-    from jmedcorpus.text.mecab import get_tokenizer
-
-    text = _LABELS.sub(lambda m: m.group("text").strip(), unicodedata.normalize("NFKC", text))
-    tokens = (TOKEN_STRIP.sub("", t.lower()) for t in get_tokenizer().word_tokenize(text))
-    return [t for t in tokens if t]
 
 
 def ngram_hashes(tokens: list[str], n: int) -> np.ndarray:

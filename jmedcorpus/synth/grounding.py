@@ -33,16 +33,13 @@ import functools
 import re
 import unicodedata
 
-import regex
-
 from jmedcorpus.filters.validation import check_fraction
 from jmedcorpus.synth.items import ExamItem, FreeQA
 from jmedcorpus.text.charclass import KANJI
+from jmedcorpus.text.exam import TOKEN_STRIP
 
 _KATAKANA_WORD = re.compile(r"[\u30A0-\u30FF\u31F0-\u31FF]{2,}")
 _ASCII_WORD = re.compile(r"[a-z0-9]{2,}")
-# also the token clean-up of jmedcorpus.synth.contamination's benchmark n-grams
-TOKEN_STRIP = regex.compile(r"[\p{P}\p{Z}\p{C}\s]+")
 _SPACES = re.compile(r"\s+")
 
 # Exam vocabulary of explanations, not evidence from the passage (NFKC, lower case, as tokenized).

@@ -55,19 +55,6 @@ class Rejection:
     detail: str = ""
 
 
-# --- option labels ---------------------------------------------------------------------------
-# Option labels: a-h so that a sixth option ("f.") is seen and counted, not taken for text.
-_L = "a-hA-Hａ-ｈＡ-Ｈ"
-OPTION_LINE = re.compile(
-    rf"""^[ \t\u3000]*(?:[-*・][ \t]*)?(?:\*\*)?
-    (?:[(（][ \t]*(?P<p>[{_L}])[ \t]*[)）]            # (a) （ａ）
-      |(?P<s>[{_L}])[ \t]*[.．)）:：、]               # a. a) ａ． A: a、
-      |(?P<w>[{_L}])[ \t\u3000]+(?=[^\x00-\x7f])      # "a　胆管炎" (exam booklet style), not "a patient"
-    )(?:\*\*)?(?P<text>.*)$""",  # greedy, stripped by the caller: no backtracking on long lines
-    re.VERBOSE,
-)
-
-
 def nfkc(text: str) -> str:
     """NFKC: full-width letters, digits and brackets to ASCII (``ａ．`` → ``a.``)."""
     return unicodedata.normalize("NFKC", text)

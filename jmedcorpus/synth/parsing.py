@@ -43,7 +43,6 @@ from jmedcorpus.constants import (
     SYNTH_WRONG_OPTION_COUNT,
 )
 from jmedcorpus.synth.items import (
-    OPTION_LINE,
     ExamItem,
     FreeQA,
     Rejection,
@@ -53,6 +52,7 @@ from jmedcorpus.synth.items import (
     nfkc,
 )
 from jmedcorpus.synth.parsing_text import exam_from_text, free_from_text
+from jmedcorpus.text.exam import OPTION_LINE
 
 # the reasons parse_exam / parse_free can give (validation adds its own)
 PARSE_REASONS = (

@@ -15,7 +15,6 @@ from jmedcorpus.constants import (
     SYNTH_UNPARSEABLE,
 )
 from jmedcorpus.synth.items import (
-    OPTION_LINE,
     ExamItem,
     Rejection,
     build_exam,
@@ -23,6 +22,7 @@ from jmedcorpus.synth.items import (
     match_letter,
     nfkc,
 )
+from jmedcorpus.text.exam import OPTION_LINE
 
 _ANS_TAG = re.compile(r"\[(/?)ans\]", re.IGNORECASE)  # on NFKC text; paired by _tag_spans
 # the tags in any width, for removing them from explanation text that is not NFKC-normalized

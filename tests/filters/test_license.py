@@ -3,7 +3,8 @@
 import pytest
 from datatrove.data import Document
 
-from jmedcorpus.filters.license import LicenseFilter, normalize_license
+from jmedcorpus.filters.license import LicenseFilter
+from jmedcorpus.text.licenses import normalize_license
 
 
 @pytest.mark.parametrize(
