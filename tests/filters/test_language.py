@@ -84,7 +84,47 @@ def test_paragraph_mode_threshold_reason():
     assert result == (False, C.LANG_TOO_LITTLE_JAPANESE)
 
 
-@pytest.mark.parametrize("kwargs", [{"min_score": 1.5}, {"mode": "sentence"}, {"languages": []}])
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        {"min_score": 1.5},
+        {"mode": "sentence"},
+        {"languages": []},
+        {"max_predict_chars": 100},
+        {"max_predict_chars": -1},
+    ],
+)
 def test_bad_parameters(kwargs):
     with pytest.raises(ValueError):
         LanguageFilter(**kwargs)
+
+
+# an English title and abstract in front of a long Japanese body, as a plain-text paper can start
+LONG_PAPER = (
+    PAPER.split("\n", 2)[0] + "\n" + PAPER.split("\n", 2)[1] + "\n" + "\n".join(PAPER.split("\n")[2:] * 30)
+)
+
+
+def test_long_documents_are_classified_on_a_spread_sample():
+    from jmedcorpus.filters.language import MAX_PREDICT_CHARS, predict, predict_sample
+
+    assert len(LONG_PAPER) > 2 * MAX_PREDICT_CHARS
+    sample = predict_sample(LONG_PAPER)
+    assert len(sample) <= MAX_PREDICT_CHARS + 8 and sample.startswith("Efficacy")
+    assert predict_sample(PAPER) == PAPER  # short texts are classified whole
+    lang, score = predict(LONG_PAPER)
+    whole_lang, whole_score = predict(LONG_PAPER, max_chars=0)
+    assert lang == whole_lang == "ja" and abs(score - whole_score) < 0.05
+    result, doc = run(LanguageFilter(), LONG_PAPER)
+    assert result is True and doc.metadata["language_score"] == score
+    english = " ".join(r["text"] for r in read_jsonl(DATA / "pubmedqa_en.jsonl")) * 3
+    assert len(english) > MAX_PREDICT_CHARS and predict(english)[0] == "en"
+    assert run(LanguageFilter(), english)[0] == (False, C.LANG_NOT_ALLOWED)
+    result, doc = run(LanguageFilter(max_predict_chars=0), LONG_PAPER)
+    assert result is True and doc.metadata["language_score"] == whole_score
+
+
+def test_paragraph_mode_on_a_long_paper():
+    step = LanguageFilter(mode="paragraph", drop_other_paragraphs=True)
+    result, doc = run(step, LONG_PAPER)
+    assert result is True and "Background" not in doc.text and doc.text.startswith("症例は70歳男性")

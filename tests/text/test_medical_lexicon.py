@@ -90,3 +90,40 @@ def test_densities_of_reports_rise_and_everyday_text_stays_low(data_dir):
     words, medical = count_words_and_medical(tokenize(EVERYDAY))
     assert words > 50 and medical / words < 0.1
     assert medical_density(EVERYDAY) < 0.1
+
+
+def _count_per_token(tokens):
+    """count_words_and_medical as first written: a letter test and a lookup per token."""
+    words = medical = 0
+    for t in tokens:
+        if any(ch.isalpha() for ch in t):
+            words += 1
+            medical += is_medical_token(t)
+    return words, medical
+
+
+def test_cached_counts_equal_per_token_counts(data_dir, monkeypatch):
+    import jmedcorpus.text.medical as med
+
+    tokenize = get_tokenizer().word_tokenize
+    docs = [
+        tokenize(r["text"])
+        for name in ("case_reports_ja.jsonl", "igakuqa_ja.jsonl", "papers_ja.jsonl")
+        for r in read_jsonl(data_dir / name)
+    ]
+    docs += [
+        tokenize(EVERYDAY),
+        [],
+        ["", " ", "15", "．", "Ⅱ", "ｶﾞｰｾﾞ", "ⅰ", "²", "々"],
+        ("CT", "CRP", "の"),
+        iter(["肺癌", "1"]),
+    ]
+    expected = [_count_per_token(list(d)) for d in docs]
+    docs[-1] = iter(["肺癌", "1"])
+    assert [count_words_and_medical(d) for d in docs] == expected
+    # bounded: the cache empties itself and the counts stay right
+    monkeypatch.setattr(med, "_MAX_CACHED_TOKENS", 50)
+    med._TOKEN_CODES.clear()
+    docs[-1] = iter(["肺癌", "1"])
+    assert [count_words_and_medical(d) for d in docs] == expected
+    assert len(med._TOKEN_CODES) <= max(50, max(len(set(d)) for d in docs[:-1]))

@@ -6,36 +6,23 @@ Recalibrated for medicine: licensing-exam "組合せ" questions pair options wit
 ("a. 鼻カニューラ --------- 1L/分": symbol share up to 0.48) and lab-value paragraphs are dense in
 digits (IgakuQA up to 0.36, case reports up to 0.16), so the web defaults (~0.1-0.3) would drop
 real clinical text. Measured with ``bench/calibrate_quality.py``.
+
+Both ratios come from :func:`jmedcorpus.text.charclass.char_counts`, one character scan per
+document shared with the script-ratio filters.
 """
 
 from typing import ClassVar
 
-import regex
 from datatrove.data import Document
 from datatrove.pipeline.filters.base_filter import BaseFilter
 
 from jmedcorpus.constants import QUALITY_DIGIT_RATIO_HIGH, QUALITY_SYMBOL_RATIO_HIGH
 from jmedcorpus.filters.validation import check_fraction
 from jmedcorpus.registry import register_step
-from jmedcorpus.text.charclass import digit_ratio, non_space_len
+from jmedcorpus.text.charclass import digit_ratio, symbol_ratio
 
 META_SYMBOL_RATIO = "symbol_ratio"
 META_DIGIT_RATIO = "digit_ratio"
-
-# Unicode punctuation (P*) and symbols (S*): ，．（）％/→★… ; not letters, digits or ー (Lm)
-_SYMBOL = regex.compile(r"[\p{P}\p{S}]")
-
-
-def symbol_ratio(text: str) -> float:
-    """Punctuation and symbol characters per non-space character.
-
-    >>> symbol_ratio("★★★ ☆☆☆")
-    1.0
-    >>> round(symbol_ratio("CRP 0.3 mg/dL。"), 3)
-    0.25
-    """
-    n = non_space_len(text)
-    return len(_SYMBOL.findall(text)) / n if n else 0.0
 
 
 @register_step("symbol_ratio")

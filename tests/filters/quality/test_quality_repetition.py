@@ -126,3 +126,57 @@ def test_top_duplicate_chars_equals_datatrove(text, n):
     words = MecabWordTokenizer().word_tokenize(text)
     grams = get_n_grams(words, n)
     assert top_duplicate_chars(words, n) == (find_top_duplicate(grams) if grams else 0)
+
+
+def _char_ngram_repetition_scan(text, n):
+    """char_ngram_repetition as first written: the repeat scan over every position."""
+    import re
+
+    chars = re.sub(r"\s", "", text)
+    seen, repeated, i = set(), 0, 0
+    while i <= len(chars) - n:
+        gram = chars[i : i + n]
+        if gram in seen:
+            repeated += n
+            i += n
+        else:
+            seen.add(gram)
+            i += 1
+    return repeated / len(chars) if chars else 0.0
+
+
+def test_fast_measures_equal_the_plain_ones_on_random_input():
+    import random
+
+    from datatrove.pipeline.filters.gopher_repetition_filter import (
+        find_all_duplicate,
+        find_top_duplicate,
+        get_n_grams,
+    )
+
+    from jmedcorpus.filters.quality.repetition import (
+        char_ngram_repetition,
+        duplicated_ngram_chars,
+        top_duplicate_chars_by_n,
+    )
+
+    rng = random.Random(0)
+    alphabet = ["a", "b", "c", " ", "\n", "胸", "水", "\ud800", "𠮷", "\u3000"]
+    for _ in range(2000):
+        text = "".join(
+            rng.choice(alphabet[: rng.choice([2, 3, 6, 10])]) for _ in range(rng.randrange(0, 200))
+        )
+        if rng.random() < 0.5:
+            unit = "".join(rng.choice(alphabet) for _ in range(rng.randrange(1, 30)))
+            text = text[: len(text) // 2] + unit * rng.randrange(1, 8) + text[len(text) // 2 :]
+        n = rng.choice([5, 7, 20, 33])
+        assert char_ngram_repetition(text, n) == _char_ngram_repetition_scan(text, n)
+    # words with spaces inside and empty words too: " ".join / "".join n-grams are not word tuples
+    vocab = ["a", "b", "c", "d", "", "x y", " ", "ab", "bc", "胸水"]
+    for _ in range(2000):
+        words = [rng.choice(vocab[: rng.choice([2, 3, 4, 10])]) for _ in range(rng.randrange(0, 50))]
+        expected = {n: find_top_duplicate(get_n_grams(words, n)) if len(words) >= n else 0 for n in (2, 3, 4)}
+        assert top_duplicate_chars_by_n(words, (2, 3, 4)) == expected
+        assert top_duplicate_chars_by_n(words, (3,)) == {3: expected[3]}
+        for n in (2, 5, 10):
+            assert duplicated_ngram_chars(words, n) == find_all_duplicate(words, n)
