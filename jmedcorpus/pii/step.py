@@ -37,9 +37,10 @@ from typing import ClassVar
 
 from datatrove.pipeline.formatters.base import BaseFormatter
 
-from jmedcorpus.pii.names import find_names
-from jmedcorpus.pii.patterns import ALL_TYPES, PLACEHOLDER, find_structured
+from jmedcorpus.pii.names import find_names, last_word_tokens
+from jmedcorpus.pii.patterns import ALL_TYPES, PLACEHOLDER, find_structured, fold, remember_fold
 from jmedcorpus.registry import register_step
+from jmedcorpus.text.mecab import remember_tokens
 
 _UNSAFE_CHARS = ("\x00",)
 
@@ -58,21 +59,27 @@ def redact(
     """
     counts = dict.fromkeys(ALL_TYPES, 0)
     spans = find_structured(text, types, keep_year_month=keep_year_month, month_day=month_day)
-    text = _apply(text, spans, counts)
     if "name" in types:
+        if spans:  # the names are found on the redacted text: fold it by redacting the fold
+            folded = _apply(fold(text), spans, None)
+            text = _apply(text, spans, counts)
+            remember_fold(text, folded)
         text = _apply(text, [(s, e, "name") for s, e in find_names(text)], counts)
+    else:
+        text = _apply(text, spans, counts)
     return text, counts
 
 
-def _apply(text: str, spans: list[tuple[int, int, str]], counts: dict[str, int]) -> str:
+def _apply(text: str, spans: list[tuple[int, int, str]], counts: dict[str, int] | None) -> str:
     if not spans:
         return text
     parts: list[str] = []
     last = 0
     for s, e, kind in spans:
         parts.append(text[last:s])
-        parts.append(PLACEHOLDER[kind])
-        counts[kind] += 1
+        parts.append(PLACEHOLDER[kind])  # ASCII: folding leaves it as it is
+        if counts is not None:
+            counts[kind] += 1
         last = e
     parts.append(text[last:])
     return "".join(parts)
@@ -112,9 +119,14 @@ class PersonalInfoRedactor(BaseFormatter):
         for doc in data:
             self.stat_update("total")
             with self.track_time():
+                text = doc.text
                 doc.text, counts = redact(
-                    doc.text, self.types, keep_year_month=self.keep_year_month, month_day=self.month_day
+                    text, self.types, keep_year_month=self.keep_year_month, month_day=self.month_day
                 )
+                if doc.text is text:  # unchanged: MeCab's tokens of it serve the ``mecab`` step
+                    tokens = last_word_tokens(text)
+                    if tokens is not None:
+                        remember_tokens(text, tokens)
                 for kind, c in counts.items():
                     doc.metadata[f"pii_{kind}"] = c
                     if c:

@@ -54,6 +54,76 @@ def get_pos_tagger():
     return fugashi.GenericTagger(f'-r "{d}/mecabrc" -d "{d}"')
 
 
+# one token per two lines: the surface, then for a dictionary word its left context id (``%phl``),
+# which stands for its POS (unidic-lite's left rewrite rules keep pos1-4 verbatim, see
+# :func:`pos_by_left_id`) and is much cheaper to print than fields of the 26-field UniDic feature
+# string; an unknown word's ids come from unk.def and do not tell its POS: the POS itself is printed
+# for those (``%F-[0,1,2,3]``, as in :func:`get_pos_tagger`'s fifth column)
+_SURFACE_LEFT_ID = "%m\\n%phl\\n"
+_SURFACE_POS = "%m\\n%F-[0,1,2,3]\\n"
+
+
+@functools.cache
+def get_pos_id_tagger():
+    """The process's fugashi tagger printing, per token, the surface and its left context id (an
+    unknown word: its POS) on two lines (``"山田\\n4790\\n花子\\n4789\\nﾃｽﾄ\\n名詞-普通名詞-一般\\nEOS"``);
+    same dictionary and segmentation as :func:`get_tagger` and :func:`get_pos_tagger`. Map ids to
+    POS with :func:`pos_by_left_id`. ``-O ""`` drops the dictionary's own output type so that
+    ``-F``/``-U`` apply."""
+    import fugashi
+    import unidic_lite
+
+    d = unidic_lite.DICDIR
+    f, u = _SURFACE_LEFT_ID, _SURFACE_POS
+    return fugashi.GenericTagger(f'-r "{d}/mecabrc" -d "{d}" -O "" -F "{f}" -U "{u}" -E "EOS"')
+
+
+class _PosById(dict):
+    def __missing__(self, key: str) -> str:  # an unknown word's line already is its POS
+        return key
+
+
+@functools.cache
+def pos_by_left_id() -> dict[str, str]:
+    """``{left context id: POS}`` for :func:`get_pos_id_tagger`'s second lines, the POS written as
+    in :func:`get_pos_tagger`'s fifth column (``名詞-固有名詞-人名-姓``: pos1-4, ``*`` left out), read
+    from the dictionary's ``left-id.def``; a line that is no id (an unknown word's POS) maps to
+    itself."""
+    import os
+
+    import unidic_lite
+
+    out = _PosById()
+    with open(os.path.join(unidic_lite.DICDIR, "left-id.def"), encoding="utf-8") as f:
+        for line in f:
+            ident, _, feature = line.rstrip("\n").partition(" ")
+            out[ident] = "-".join(x for x in feature.split(",")[:4] if x != "*")
+    return out
+
+
+@functools.cache
+def unknown_word_pos_possible(pos: str) -> bool:
+    """Whether MeCab may give an unknown word the POS ``pos`` (comma-separated, ``名詞,固有名詞,人名,姓``):
+    the dictionary's ``unk.dic`` holds its unknown-word features as plain text. True when unsure."""
+    import os
+
+    import unidic_lite
+
+    try:
+        with open(os.path.join(unidic_lite.DICDIR, "unk.dic"), "rb") as f:
+            return pos.encode("utf-8") in f.read()
+    except OSError:
+        return True
+
+
+def remember_tokens(text: str, tokens: list[str]) -> None:
+    """Make ``tokens`` the remembered tokenization of ``text`` (the cache that
+    :meth:`MecabWordTokenizer.word_tokenize` answers from), for a step that has already run MeCab
+    on the text. ``tokens`` must be exactly what ``get_tokenizer().word_tokenize(text)`` returns."""
+    global _LAST
+    _LAST = (text, tokens)
+
+
 def dictionary_version() -> str:
     """Name and version of the MeCab dictionary, for the manifest."""
     import os
