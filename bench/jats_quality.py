@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import importlib.util
+import itertools
 import re
 import subprocess
 import sys
@@ -29,7 +30,7 @@ from xml.etree import ElementTree as ET
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-RESIDUE = re.compile(r"\s[,.;:](?=\s|$)|[(\[]\s*[;,]|[;,]\s*[)\]]|\(\s*\)|\[\s*\]|,\s*,", re.M)
+RESIDUE = re.compile(r"\s[,.;:](?=\s|$)|[(\[]\s*[;,]|[;,]\s*[)\]]|\(\s*\)|\[\s*\]|,\s*,", re.MULTILINE)
 EXPONENT_OUT = re.compile(r"\d\^[−\-+]?\d")
 NUMBER = re.compile(r"[−\-+]?\d+(?:\.\d+)?")
 WORD = re.compile(r"[^\W\d_]{2,}")
@@ -86,7 +87,11 @@ def source_counts(data: bytes) -> tuple[list[str], int]:
             if local(child.tag) == "xref" and child.get("ref-type") == "bibr" and WORD.search(text):
                 authors.append(text)
             before = children[i - 1].tail if i else el.text
-            if local(child.tag) == "sup" and NUMBER.fullmatch(text) and (before or "").rstrip()[-1:].isdigit():
+            if (
+                local(child.tag) == "sup"
+                and NUMBER.fullmatch(text)
+                and (before or "").rstrip()[-1:].isdigit()
+            ):
                 exponents += 1
     return authors, exponents
 
@@ -105,7 +110,7 @@ def measure(module, files: list[Path]) -> dict:
         totals["files"] += 1
         lines = text.split("\n")
         totals["lines"] += len(lines)
-        for a, b in zip(lines, lines[1:]):
+        for a, b in itertools.pairwise(lines):
             if re.match(r"[a-z\u3041-\u309f]", b) or a.endswith((",", "、", "，")):
                 totals["mid_sentence_breaks"] += 1
         totals["residue"] += len(RESIDUE.findall(text))
@@ -119,7 +124,9 @@ def measure(module, files: list[Path]) -> dict:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("dir", nargs="?", default=str(ROOT.parent / "shared" / "data" / "jats"))
     parser.add_argument("--baseline-rev", help="git revision of jats.py to compare with, e.g. HEAD~3")
     args = parser.parse_args()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 from pathlib import Path
 
 import pytest
@@ -41,3 +42,52 @@ def ray_local():
         )
     yield
     ray.shutdown()
+
+
+# --- the tokenize tests: a real build and tokenizers trained here, built once per session --------
+# (here, not in tests/tokenize/conftest.py: a second module named ``conftest`` would shadow this
+# one for the tests that import ``read_jsonl`` from it)
+def _tiny_chat_model():
+    import sys
+
+    sys.path.insert(0, str(Path(__file__).parent / "synth"))
+    import tiny_chat_model
+
+    return tiny_chat_model
+
+
+@pytest.fixture(scope="session")
+def tokenizer_dir(tmp_path_factory) -> Path:
+    build_tokenizer = _tiny_chat_model().build_tokenizer
+
+    path = tmp_path_factory.mktemp("tokenizer")
+    build_tokenizer().save_pretrained(path)
+    return path
+
+
+@pytest.fixture(scope="session")
+def other_tokenizer_dir(tmp_path_factory) -> Path:
+    """Another vocabulary (a smaller one): a different tokenizer."""
+    build_tokenizer = _tiny_chat_model().build_tokenizer
+
+    path = tmp_path_factory.mktemp("other-tokenizer")
+    build_tokenizer(vocab_size=3000).save_pretrained(path)
+    return path
+
+
+@pytest.fixture(scope="session")
+def corpus(ray_local, tmp_path_factory, data_dir) -> Path:
+    """A complete build of case reports (sources medtxt-cr, medtxt-cr-ner), IgakuQA questions
+    (igakuqa) and papers without a source field (their file name, papers_ja.jsonl)."""
+    from jmedcorpus.pipelines.build import BuildOptions, build
+    from jmedcorpus.recipe import load_recipe
+
+    root = tmp_path_factory.mktemp("corpus")
+    src = root / "in"
+    src.mkdir()
+    for name in ("case_reports_ja.jsonl", "igakuqa_ja.jsonl", "papers_ja.jsonl"):
+        shutil.copy(data_dir / name, src)
+    recipe = load_recipe()
+    recipe.input.chunk_mb = 0.01
+    build(BuildOptions([str(src)], str(root / "out"), recipe, workers=2, progress=False))
+    return root / "out"

@@ -25,6 +25,20 @@ from jmedcorpus.errors import UserError
 LOCK_FILE = ".lock"
 
 
+def check_output_dir(out: str, marker: str, what: str, given: str | None = None) -> None:
+    """One line when ``out`` is a file, or a non-empty folder that ``what`` did not write
+    (it has no ``marker`` file): a tool must never write into someone's thesis folder."""
+    given = given or out
+    if os.path.isfile(out):
+        raise UserError(f"--output {given} is a file; give a directory (it is created if missing)")
+    if (
+        os.path.isdir(out)
+        and set(os.listdir(out)) - {LOCK_FILE}
+        and not os.path.exists(os.path.join(out, marker))
+    ):
+        raise UserError(f"--output {given} is not empty and not {what}; choose a new or empty directory")
+
+
 def check_writable(out: str, flag: str = "--output") -> None:
     """One line when ``out`` (or the nearest existing folder above it) cannot be written."""
     probe = out

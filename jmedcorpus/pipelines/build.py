@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 from jmedcorpus import __version__
 from jmedcorpus.errors import UserError
 from jmedcorpus.io.jats import JATS_FIELDS
-from jmedcorpus.io.outdir import LOCK_FILE, check_writable, os_error_message, output_lock
+from jmedcorpus.io.outdir import check_output_dir, check_writable, os_error_message, output_lock
 from jmedcorpus.io.parquet import atomic_write_json, remove_temporaries
 from jmedcorpus.io.plan import WorkUnit, plan_units
 from jmedcorpus.pipelines import publish
@@ -80,16 +80,7 @@ def _unit_dir(work: str, unit: WorkUnit, recipe_fp: str, n_buckets: int) -> str:
 
 
 def _check_output_dir(out: str) -> None:
-    if os.path.isfile(out):
-        raise UserError(f"--output {out} is a file; give a directory (it is created if missing)")
-    if (
-        os.path.isdir(out)
-        and set(os.listdir(out)) - {LOCK_FILE}
-        and not os.path.exists(os.path.join(out, OWNER_MARKER))
-    ):
-        raise UserError(
-            f"--output {out} is not empty and not a jmedcorpus output; choose a new or empty directory"
-        )
+    check_output_dir(out, OWNER_MARKER, "a jmedcorpus output")
 
 
 def _run_unit(unit, recipe, unit_dir, n_buckets, fault, reader_fields=None):
