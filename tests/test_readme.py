@@ -4,6 +4,7 @@ tested versions, the snippet after command 1 needs only what command 1 installs,
 from __future__ import annotations
 
 import ast
+import os
 import re
 import shutil
 from importlib.metadata import PackageNotFoundError, packages_distributions, requires
@@ -70,6 +71,10 @@ def test_both_commands_install_the_tested_versions():
     assert tests in ci  # CI runs the README's test command, character for character
 
 
+@pytest.mark.skipif(
+    os.environ.get("JMEDCORPUS_UNPINNED") == "1",
+    reason=".ci/run-latest installs without constraints on purpose; it prints the drift instead",
+)
 def test_constraints_pin_everything_the_tests_install():
     pins = constraints()
     for name in closure(("dev",)):
