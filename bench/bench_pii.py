@@ -34,11 +34,10 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import random
-import re
 import sys
 import time
 from collections import Counter
+from pathlib import Path
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
 
@@ -47,30 +46,14 @@ from datatrove.data import Document
 from jmedcorpus.pii import PersonalInfoRedactor
 
 DATA = os.path.join(os.path.dirname(__file__), "..", "..", "shared", "data", "case_reports.jsonl")
-SENTENCE_END = re.compile(r"(?<=[。．\n])")
 MB = 1_000_000
 
 
 def build_corpus(path: str, target_mb: float, seed: int) -> list[str]:
     """Distinct documents of 8-40 case-report sentences, at least ``target_mb`` MB in all."""
-    sentences: list[str] = []
-    with open(path, encoding="utf-8") as f:
-        for line in f:
-            if line.strip():
-                text = json.loads(line)["text"]
-                sentences.extend(s for s in SENTENCE_END.split(text) if s.strip())
-    rng = random.Random(seed)
-    seen: set[str] = set()
-    docs: list[str] = []
-    total = 0
-    while total < target_mb * MB:
-        text = "".join(sentences[rng.randrange(len(sentences))] for _ in range(rng.randint(8, 40)))
-        if text in seen:
-            continue
-        seen.add(text)
-        docs.append(text)
-        total += len(text.encode("utf-8"))
-    return docs
+    from bench_steps import load_sentences, sample_docs  # the same sampling as the step bench
+
+    return sample_docs({"ja": load_sentences(Path(path).parent, [Path(path).name])}, target_mb, seed)
 
 
 def time_step(texts: list[str], then_mecab: bool = False) -> tuple[float, float, Counter]:

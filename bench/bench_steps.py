@@ -78,6 +78,14 @@ def make_docs(
     pools = {"ja": load_sentences(data_dir, JA_SOURCES)}
     if english_share:
         pools["en"] = load_sentences(data_dir, EN_SOURCES)
+    return sample_docs(pools, target_mb, seed, english_share, sentences)
+
+
+def sample_docs(
+    pools: dict[str, list[str]], target_mb: float, seed: int, english_share: float = 0.0, sentences=(8, 40)
+) -> list[str]:
+    """Distinct documents of ``sentences`` random sentences from ``pools`` ("ja", optionally
+    "en" with ``english_share``), at least ``target_mb`` MB in all (also used by bench_pii.py)."""
     rng = random.Random(seed)
     seen: set[str] = set()
     docs: list[str] = []
