@@ -36,8 +36,14 @@ from jmedcorpus.io.parquet import atomic_write_json, remove_temporaries
 from jmedcorpus.io.plan import WorkUnit, plan_units
 from jmedcorpus.pipelines import publish
 from jmedcorpus.pipelines.global_stages import DUPLICATE_IDS, STAGES, Corpus, run_duplicate_ids
-from jmedcorpus.pipelines.ray_tasks import TaskFailure, check_cluster_reachable, ray_runtime, run_tasks
-from jmedcorpus.pipelines.unit import RESULT_FILE, process_unit, step_names
+from jmedcorpus.pipelines.ray_tasks import (
+    TaskFailure,
+    check_cluster_reachable,
+    choose_engine,
+    run_tasks,
+    task_runtime,
+)
+from jmedcorpus.pipelines.unit import RESULT_FILE, load_step_resources, process_unit, step_names
 from jmedcorpus.recipe import Recipe
 
 MANIFEST = "manifest.json"
@@ -57,6 +63,7 @@ class BuildOptions:
     recipe: Recipe
     workers: int = field(default_factory=lambda: os.cpu_count() or 1)
     ray_address: str | None = None
+    engine: str = "auto"  # ray | processes | auto (processes for a small local build): ENGINES
     progress: bool = True
     overwrite: bool = False  # replace an output built with another recipe
     fault: dict | None = (
@@ -140,12 +147,13 @@ def build(opts: BuildOptions) -> dict:
         skipped=skipped,
         min_units=MIN_UNITS,
     )
+    engine = choose_engine(opts.engine, opts.ray_address, sum(_input_sizes(units).values()))
     if opts.ray_address:
         check_cluster_reachable(opts.ray_address)
     try:
         os.makedirs(out, exist_ok=True)
         with output_lock(out):
-            return _build_locked(opts, out, units, skipped)
+            return _build_locked(opts, out, units, skipped, engine)
     except OSError as e:
         message = os_error_message(e, out)
         if message is None:
@@ -197,14 +205,16 @@ def recipe_changes(old, new, where: str = "") -> list[str]:
     return [] if old == new else [where or "recipe"]
 
 
-def _build_locked(opts: BuildOptions, out: str, units: list[WorkUnit], skipped: list) -> dict:
+def _input_sizes(units: list[WorkUnit]) -> dict[str, int]:
+    return {p: os.path.getsize(p) for u in units for p in dict.fromkeys([u.path, *(f for f, _ in u.files)])}
+
+
+def _build_locked(opts: BuildOptions, out: str, units: list[WorkUnit], skipped: list, engine: str) -> dict:
     started = time.time()
     recipe = opts.recipe
     # Input sizes as planned: an input deleted or rewritten during the build must not break the
     # manifest after everything was published.
-    input_bytes = {
-        p: os.path.getsize(p) for u in units for p in dict.fromkeys([u.path, *(f for f, _ in u.files)])
-    }
+    input_bytes = _input_sizes(units)
     total_bytes = sum(input_bytes.values())
     n_buckets = max(1, min(256, total_bytes // BUCKET_INPUT_BYTES + 1))
     resolved = recipe.to_dict()
@@ -246,8 +256,13 @@ def _build_locked(opts: BuildOptions, out: str, units: list[WorkUnit], skipped: 
     names = step_names(recipe)
     global_steps = [(n, s) for n, s in zip(names, recipe.build_steps()) if getattr(s, "is_global", False)]
 
-    with ray_runtime(opts.workers, opts.ray_address):
+    with task_runtime(engine, opts.workers, opts.ray_address):
         limit = opts.workers
+        if engine == "processes" and not all(
+            os.path.exists(os.path.join(d, RESULT_FILE)) for d in unit_dirs.values()
+        ):
+            # loaded once here, shared copy-on-write by every forked task
+            load_step_resources(recipe)
         calls = [(u.key, (u, recipe, unit_dirs[u.key], n_buckets, opts.fault, reader_fields)) for u in units]
         results, failures = run_tasks(_run_unit, calls, limit=limit, desc="process", progress=opts.progress)
         if failures:
@@ -332,6 +347,7 @@ def _build_locked(opts: BuildOptions, out: str, units: list[WorkUnit], skipped: 
         input_bytes,
         skipped,
     )
+    manifest["engine"] = engine
     manifest["timing_seconds"] = {
         "process": round(t_process - started, 3),
         "dedup": round(t_dedup - t_process, 3),

@@ -1,4 +1,5 @@
-"""End-to-end builds through Ray on real Japanese and English medical text."""
+"""End-to-end builds on real Japanese and English medical text, on both engines (Ray and forked
+processes) where the engine could make a difference."""
 
 import json
 import os
@@ -28,7 +29,10 @@ def corpus(tmp_path, data_dir):
     return src
 
 
-def run_build(inputs, out, workers=2, chunk_mb=0.01, **kw):
+ENGINES = pytest.mark.parametrize("engine", ["ray", "processes"])
+
+
+def run_build(inputs, out, workers=2, chunk_mb=0.01, engine="ray", **kw):
     recipe = load_recipe()
     recipe.input.chunk_mb = chunk_mb  # tiny units: many tasks even on small data
     return build(
@@ -37,6 +41,7 @@ def run_build(inputs, out, workers=2, chunk_mb=0.01, **kw):
             output=str(out),
             recipe=recipe,
             workers=workers,
+            engine=engine,
             progress=False,
             **kw,
         )
@@ -47,9 +52,11 @@ def read_shards(out):
     return pq.read_table(str(out / "data")).to_pylist()
 
 
-def test_build_accounts_for_every_record(ray_local, corpus, tmp_path):
+@ENGINES
+def test_build_accounts_for_every_record(ray_local, corpus, tmp_path, engine):
     out = tmp_path / "out"
-    m = run_build([corpus], out)
+    m = run_build([corpus], out, engine=engine)
+    assert m["engine"] == engine
     c = m["counts"]
     assert c["records_in"] == 14 + 6 + 6 + 6 + 3
     assert c["records_in"] == c["kept"] + c["removed"] + c["quarantined"]
@@ -98,48 +105,61 @@ def test_datasets_reads_the_output(ray_local, corpus, tmp_path):
     assert ds[0]["id"] == "medtxt-cr-0000"  # input order: first file, first record
 
 
-def test_one_and_two_workers_give_identical_output(ray_local, corpus, tmp_path):
+def test_workers_and_engines_give_identical_output(ray_local, corpus, tmp_path):
     recipe = load_recipe()
     recipe.input.chunk_mb = 0.01
     recipe.output.shard_mb = 0.02  # several shards
     outs = []
-    for workers in (1, 2):
-        out = tmp_path / f"w{workers}"
+    for workers, engine in ((1, "ray"), (2, "ray"), (2, "processes")):
+        out = tmp_path / f"w{workers}-{engine}"
         build(
             BuildOptions(
-                inputs=[str(corpus)], output=str(out), recipe=recipe, workers=workers, progress=False
+                inputs=[str(corpus)],
+                output=str(out),
+                recipe=recipe,
+                workers=workers,
+                engine=engine,
+                progress=False,
             )
         )
         outs.append(out)
     files = [sorted(os.listdir(o / "data")) for o in outs]
-    assert files[0] == files[1] and len(files[0]) > 1
+    assert files[0] == files[1] == files[2] and len(files[0]) > 1
     for name in files[0]:
-        a, b = (pq.read_table(str(o / "data" / name)) for o in outs)
-        assert a.equals(b)
+        first, *others = (pq.read_table(str(o / "data" / name)) for o in outs)
+        assert all(first.equals(other) for other in others)
+    for sub in ("removed", "quarantine"):
+        listed = [sorted(p.relative_to(o) for p in (o / sub).rglob("*.parquet")) for o in outs]
+        assert listed[0] == listed[1] == listed[2]
 
 
-def test_failed_task_exits_with_summary_then_rerun_resumes(ray_local, corpus, tmp_path):
+@ENGINES
+def test_failed_task_exits_with_summary_then_rerun_resumes(ray_local, corpus, tmp_path, engine):
     out = tmp_path / "out"
     with pytest.raises(BuildFailed) as e:
-        run_build([corpus], out, fault={"unit": 1, "kind": "raise"})
+        run_build([corpus], out, fault={"unit": 1, "kind": "raise"}, engine=engine)
     summary = str(e.value)
     assert "1 of" in summary and "unit-000001" in summary and "RuntimeError" in summary
     assert not (out / "manifest.json").exists()
     # same command again: completed units are not re-run (a fault in unit 0 would fail the build
     # if it ran again), the failed unit is
-    m = run_build([corpus], out, fault={"unit": 0, "kind": "raise"})
+    m = run_build([corpus], out, fault={"unit": 0, "kind": "raise"}, engine=engine)
     assert m["counts"]["kept"] == 18
 
 
-def test_hard_killed_worker_is_retried(ray_local, corpus, tmp_path):
+@ENGINES
+def test_hard_killed_worker_is_retried(ray_local, corpus, tmp_path, engine):
     marker = tmp_path / "crashed-once"
-    m = run_build([corpus], tmp_path / "out", fault={"unit": 0, "kind": "crash_once", "marker": str(marker)})
+    fault = {"unit": 0, "kind": "crash_once", "marker": str(marker)}
+    m = run_build([corpus], tmp_path / "out", fault=fault, engine=engine)
     assert marker.exists() and m["counts"]["kept"] == 18
 
 
-def test_worker_that_always_dies_is_reported_not_hung(ray_local, corpus, tmp_path):
-    with pytest.raises(BuildFailed, match="WorkerCrashedError"):
-        run_build([corpus], tmp_path / "out", fault={"unit": 0, "kind": "crash"})
+@ENGINES
+def test_worker_that_always_dies_is_reported_not_hung(ray_local, corpus, tmp_path, engine):
+    with pytest.raises(BuildFailed, match="WorkerCrashedError") as e:
+        run_build([corpus], tmp_path / "out", fault={"unit": 0, "kind": "crash"}, engine=engine)
+    assert "unit-000000" in str(e.value) and "1 of" in str(e.value)  # only the unit that died
 
 
 def test_rerun_is_up_to_date_and_never_leaves_partial_or_stale_shards(ray_local, corpus, tmp_path):

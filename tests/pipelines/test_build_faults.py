@@ -332,6 +332,8 @@ def test_a_foreign_ray_cluster_does_not_capture_a_local_build(data_dir, tmp_path
                 str(tmp_path / "out"),
                 "--workers",
                 "1",
+                "--engine",
+                "ray",  # the engine a foreign cluster could capture
                 "--no-progress",
             ],
             check=False,
@@ -366,7 +368,8 @@ def test_a_closed_pipe_is_not_a_traceback():
         assert "Traceback" not in err and "BrokenPipeError" not in err, err
 
 
-def test_sigterm_says_interrupted_and_the_rerun_resumes(data_dir, tmp_path):
+@pytest.mark.parametrize("engine", ["ray", "processes"])
+def test_sigterm_says_interrupted_and_the_rerun_resumes(data_dir, tmp_path, engine):
     rows = records(data_dir, 14) * 30  # many small units: the build is still running when stopped
     for i, r in enumerate(rows):
         r["id"] = f"{r['id']}-{i}"
@@ -376,7 +379,7 @@ def test_sigterm_says_interrupted_and_the_rerun_resumes(data_dir, tmp_path):
     recipe.write_text(text.replace("chunk_mb: 16", "chunk_mb: 0.02"), encoding="utf-8")
     out = tmp_path / "out"
     cmd = [sys.executable, "-m", "jmedcorpus", "build", str(recipe), "--input", str(tmp_path / "in.jsonl"),
-           "--output", str(out), "--workers", "1", "--no-progress"]  # fmt: skip
+           "--output", str(out), "--workers", "1", "--engine", engine, "--no-progress"]  # fmt: skip
     p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=cli_env())
     units = out / ".work" / "units"
     deadline = time.monotonic() + 120
