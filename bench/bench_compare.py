@@ -18,10 +18,12 @@ loading, worker start and shutdown included), the median of ``--repeats`` runs.
 2. **Tools**, each pinned to the same ``--cores N`` CPUs (``sched_setaffinity``, inherited by
    every child process):
 
-   a. ``jmedcorpus build --input corpus.jsonl --output OUT --workers N --no-progress`` with the
-      default recipe (``recipes/ja_medical.yaml``: normalize, personal_info, MeCab, fastText
-      lid, 13 quality filters, exact and MinHash dedup, Parquet shards), the CLI of the
-      project's venv (``.venv/bin/jmedcorpus``).
+   a. ``jmedcorpus build --input corpus.jsonl --output OUT --workers N --engine E --no-progress``
+      with the default recipe (``recipes/ja_medical.yaml``: normalize, personal_info, MeCab,
+      fastText lid, 13 quality filters, exact and MinHash dedup, Parquet shards), the CLI of the
+      project's venv (``.venv/bin/jmedcorpus``), twice: ``jmedcorpus`` with ``--engine auto``
+      (forked processes below 64 MiB of input, else Ray; the table says which ran) and
+      ``jmedcorpus-ray`` with ``--engine ray`` (an embedded local Ray at any size).
    b. **datatrove** with the FineWeb-2 Japanese filtering stage: ``JsonlReader`` ->
       ``LanguageFilter`` -> ``GopherRepetitionFilter`` -> ``FineWebQualityFilter`` ->
       ``GopherQualityFilter`` -> ``JsonlWriter``, run by ``LocalPipelineExecutor(tasks=N,
@@ -87,7 +89,7 @@ MB = 1_000_000
 REPO = Path(__file__).resolve().parents[1]
 WORK = REPO / "bench" / "_work"
 COMPARE_VENV = WORK / "venv-compare"
-TOOLS = ("jmedcorpus", "datatrove", "hojichar")
+TOOLS = ("jmedcorpus", "jmedcorpus-ray", "datatrove", "hojichar")
 
 # tested together on Python 3.11 (2026-11-24); spacy/sudachipy/sudachidict_core are what
 # datatrove's Japanese word tokenizer needs (datatrove's "multilingual" extra: spacy[ja])
@@ -128,7 +130,8 @@ FW2_JPN = {
 
 SETTINGS = {
     "jmedcorpus": "default recipe ja_medical (normalize, PII, MeCab, fastText lid, quality filters, "
-    "exact + MinHash dedup, Parquet); Ray, --workers {n}",
+    "exact + MinHash dedup, Parquet); --engine auto (engine used: {engine}), --workers {n}",
+    "jmedcorpus-ray": "the same, --engine ray (an embedded local Ray), --workers {n}",
     "datatrove": "FineWeb-2 jpn_Jpan filtering: lid.176.ftz ja >= 0.886, GopherRepetition, FineWebQuality, "
     "GopherQuality (spaCy ja + SudachiPy words); LocalPipelineExecutor tasks={n} workers={n}; no dedup",
     "hojichar": "Compose: JSONLoader, NFKC, AcceptJapanese, length 50-50000, adult ja/en, discrimination, "
@@ -291,9 +294,9 @@ def timed(cmd: list[str], run_dir: Path, cores: list[int], env: dict | None = No
 # ----------------------------------------------------------------------------- the three tools
 
 
-def run_jmedcorpus(corpus: dict, out: Path, n: int, cores: list[int]) -> dict:
+def run_jmedcorpus(corpus: dict, out: Path, n: int, cores: list[int], engine: str = "auto") -> dict:
     cmd = [find_jmedcorpus(), "build", "--input", corpus["corpus"], "--output", str(out / "build")]
-    cmd += ["--workers", str(n), "--no-progress"]
+    cmd += ["--workers", str(n), "--engine", engine, "--no-progress"]
     wall, _ = timed(cmd, out / "logs", cores, env=dict(os.environ, RAY_USAGE_STATS_ENABLED="0"))
     manifest = json.loads((out / "build" / "manifest.json").read_text(encoding="utf-8"))
     return {
@@ -302,6 +305,7 @@ def run_jmedcorpus(corpus: dict, out: Path, n: int, cores: list[int]) -> dict:
         "docs_kept": manifest["counts"]["kept"],
         "removed_by_step": {s["name"]: s["removed"] for s in manifest["steps"] if s["removed"]},
         "manifest_timing_seconds": manifest["timing_seconds"],
+        "engine": manifest.get("engine", "ray"),
     }
 
 
@@ -520,8 +524,9 @@ def main() -> None:
             for rep in range(args.repeats):
                 out = work / f"{tool}-{rep}"
                 shutil.rmtree(out, ignore_errors=True)
-                if tool == "jmedcorpus":
-                    r = run_jmedcorpus(corpus, out, args.cores, cpu_ids)
+                if tool.startswith("jmedcorpus"):
+                    engine = "ray" if tool == "jmedcorpus-ray" else "auto"
+                    r = run_jmedcorpus(corpus, out, args.cores, cpu_ids, engine)
                 elif tool == "datatrove":
                     r = run_datatrove(corpus, out, args.cores, cpu_ids, python, lid)
                 else:
@@ -531,11 +536,11 @@ def main() -> None:
                 if not args.keep:
                     shutil.rmtree(out, ignore_errors=True)
             median = statistics.median(r["seconds"] for r in runs)
-            py = str(Path(find_jmedcorpus()).parent / "python") if tool == "jmedcorpus" else str(python)
+            py = str(Path(find_jmedcorpus()).parent / "python") if tool.startswith("jmedcorpus") else str(python)
             tools[tool] = {
                 **runs[-1],
-                "version": _version(py, tool),
-                "settings": SETTINGS[tool].format(n=args.cores),
+                "version": _version(py, tool.split("-")[0]),
+                "settings": SETTINGS[tool].format(n=args.cores, engine=runs[-1].get("engine")),
                 "seconds_all": [r["seconds"] for r in runs],
                 "seconds_median": median,
                 "docs_per_s": corpus["docs"] / median,

@@ -18,7 +18,7 @@ from collections import Counter
 
 import pyarrow as pa
 from datatrove.data import Document
-from datatrove.pipeline.filters.base_filter import BaseFilter
+from datatrove.pipeline.filters.base_filter import BaseFilter, get_filter_result
 
 from jmedcorpus import constants as C
 from jmedcorpus.filters.quality.length import DocLengthFilter
@@ -136,6 +136,7 @@ def process_unit(
     for _, step in local:
         if isinstance(step, BaseFilter):
             step.exclusion_writer = _ReasonOnly()
+    direct = {n for n, s in local if _filters_one_by_one(s)}
     counts = {n: {"in": 0, "out": 0, "reasons": Counter()} for n, _ in local}
     oversized = next(((n, s) for n, s in local if isinstance(s, DocLengthFilter)), None)
     kept: list[dict] = []
@@ -166,8 +167,13 @@ def process_unit(
                 continue
         for name, step in local:
             counts[name]["in"] += 1
+            reason = None
             try:
-                out = list(step.run(iter([doc]), unit.index, 1))
+                if name in direct:
+                    keep, reason = get_filter_result(step.filter(doc))
+                    out = [doc] if keep else []
+                else:
+                    out = list(step.run(iter([doc]), unit.index, 1))
             except Exception as e:  # noqa: BLE001 - fail closed: quarantine the document, keep the run
                 raw = json.dumps(
                     {"id": item.id, "text": original, "source": item.metadata.get(C.META_SOURCE)},
@@ -187,7 +193,7 @@ def process_unit(
                 doc = None
                 break
             if len(out) != 1:
-                reason = doc.metadata.pop("filter_reason", None) or f"{name}_unspecified"
+                reason = reason or doc.metadata.pop("filter_reason", None) or f"{name}_unspecified"
                 counts[name]["reasons"][reason] += 1
                 removed[name].append(_removed_row(doc, name, reason, fields))
                 doc = None
@@ -236,6 +242,21 @@ def process_unit(
     }
     atomic_write_json(result, os.path.join(unit_dir, RESULT_FILE))
     return result
+
+
+def _filters_one_by_one(step) -> bool:
+    """True for a filter whose decision is its ``filter(doc)`` alone: the task calls it directly.
+
+    datatrove's ``BaseFilter.run`` around the same call (a generator, batching, timers, four
+    statistics updates and per-document length statistics) cost as much as the 13 quality
+    filters' own work together: 0.65 s of a 5.1 s profile of a 2 MB unit. A filter that overrides
+    ``run`` or ``filter_batch`` keeps going through ``run``."""
+    cls = type(step)
+    return (
+        isinstance(step, BaseFilter)
+        and cls.run is BaseFilter.run
+        and cls.filter_batch is BaseFilter.filter_batch
+    )
 
 
 def _drop_if_oversized(doc, local, oversized, counts, removed, fields) -> Document | None:
