@@ -466,10 +466,18 @@ def _cmd_synth(args) -> int:
 def _cmd_build(args) -> int:
     import os
 
+    from jmedcorpus.io import remote
     from jmedcorpus.pipelines.build import BuildOptions, build
     from jmedcorpus.recipe import load_recipe
 
+    progress = not args.no_progress and sys.stderr.isatty()
     recipe = load_recipe(args.recipe)
+    # object storage (s3://...): a local working copy in, a local working copy out, then upload
+    output = args.output
+    if remote.is_remote(output):
+        remote.check_remote_output(output)
+        output = remote.working_copy(output, "outputs")
+    inputs = [remote.stage_input(p, progress) if remote.is_remote(p) else p for p in args.input]
     if args.text_field:
         recipe.input.text_field = args.text_field
     if args.id_field:
@@ -477,22 +485,26 @@ def _cmd_build(args) -> int:
     if args.decontaminate_against:
         _add_decontamination(recipe, args.decontaminate_against)
     opts = BuildOptions(
-        inputs=args.input,
-        output=args.output,
+        inputs=inputs,
+        output=output,
         recipe=recipe,
         ray_address=args.ray_address,
         engine=args.engine,
-        progress=not args.no_progress and sys.stderr.isatty(),
+        progress=progress,
         overwrite=args.overwrite,
     )
     if args.workers is not None:
         opts.workers = args.workers
     manifest = build(opts)
+    if output != args.output:
+        remote.upload_output(output, args.output, progress)
     if args.json:
         print(
             json.dumps(
                 {
-                    "output": os.path.abspath(args.output),
+                    "output": remote.display_url(args.output)
+                    if output != args.output
+                    else os.path.abspath(output),
                     "counts": manifest["counts"],
                     "steps": manifest["steps"],
                 },

@@ -20,6 +20,7 @@ import shutil
 import sys
 
 from jmedcorpus.errors import UserError
+from jmedcorpus.io import remote
 from jmedcorpus.report import inspect_read as rd
 from jmedcorpus.report.inspect_pager import Writer
 from jmedcorpus.report.inspect_render import View
@@ -133,6 +134,8 @@ def cmd_inspect(args) -> int:
         out_path, removed = removed, ANY  # `inspect --removed OUT`
     if out_path is None:
         raise UserError("give the build output directory: jmedcorpus inspect OUT [options]")
+    if remote.is_remote(out_path):  # a finished output in object storage: a local copy
+        out_path = remote.fetch_output(out_path)
     out = rd.open_output(out_path)
     _check_numbers(args)
     view = _view(args, out)

@@ -45,9 +45,13 @@ def add_stats_parser(sub) -> None:
 
 
 def cmd_stats(args) -> int:
+    from jmedcorpus.io import remote
     from jmedcorpus.report.stats_files import load_stats, read_manifest, recompute, write_stats
 
     progress = not args.no_progress and sys.stderr.isatty()
+    url = None
+    if remote.is_remote(args.output):  # a finished output in object storage: a local copy
+        url, args.output = args.output, remote.fetch_output(args.output, progress)
     stats = (
         recompute(args.output, progress=progress)
         if args.recompute
@@ -58,6 +62,8 @@ def cmd_stats(args) -> int:
 
         write_stats(stats, args.output)
         write_dataset_card(stats, read_manifest(args.output), args.output)
+        if url:
+            remote.upload_output(args.output, url, progress)
     if args.html:
         from jmedcorpus.report.html import write_html_report
 
