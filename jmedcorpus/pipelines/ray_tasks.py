@@ -57,7 +57,9 @@ def choose_engine(engine: str, address: str | None, input_bytes: int) -> str:
         raise UserError(f"--engine {engine}: expected one of {', '.join(ENGINES)}")
     if engine == "processes":
         if address:
-            raise UserError("--engine processes runs on this machine only; drop --ray-address or use --engine ray")
+            raise UserError(
+                "--engine processes runs on this machine only; drop --ray-address or use --engine ray"
+            )
         if not fork_ok:
             raise UserError("--engine processes needs Linux (fork); use --engine ray on this system")
         return engine
@@ -157,6 +159,23 @@ def check_cluster_reachable(address: str, timeout_s: float = 10.0) -> None:
             ) from None
 
 
+@contextlib.contextmanager
+def _stderr_hidden():
+    """Send file descriptor 2 to a scratch file while connecting: Ray's C++ client logs every
+    failed attempt there (a missing auth token gives ~20 lines in 20 s), where the user should
+    see one line saying what to fix."""
+    import tempfile
+
+    saved = os.dup(2)
+    with tempfile.TemporaryFile() as scratch:
+        os.dup2(scratch.fileno(), 2)
+        try:
+            yield
+        finally:
+            os.dup2(saved, 2)
+            os.close(saved)
+
+
 def connect_cluster(address: str, kwargs: dict, timeout_s: float = CONNECT_TIMEOUT_S) -> None:
     """``ray.init(address)`` bounded in time, every failure one line with its fix."""
     import threading
@@ -174,8 +193,9 @@ def connect_cluster(address: str, kwargs: dict, timeout_s: float = CONNECT_TIMEO
             outcome["error"] = e
 
     thread = threading.Thread(target=init, daemon=True)  # ray.init has no timeout of its own
-    thread.start()
-    thread.join(timeout_s)
+    with _stderr_hidden():
+        thread.start()
+        thread.join(timeout_s)
     if "error" not in outcome:
         raise UserError(
             f"--ray-address {address}: no answer from the cluster within {timeout_s:.0f} s; check the "
