@@ -56,7 +56,7 @@ EN_SOURCES = ("pubmedqa_en.jsonl", "igakuqa_2018_2022_en.jsonl")
 SENTENCE_END = re.compile(r"(?<=[。．\n])|(?<=[.!?] )")  # not inside "15.2 mg/dL"
 CORPUS_WIDE = {"exact_dedup", "minhash_dedup"}
 # steps that read the MeCab tokens of the document (the build's mecab step computed them)
-USES_TOKENS = {"medical_density", "gopher_repetition"}
+USES_TOKENS = {"medical_density", "medical_domain", "gopher_repetition"}
 
 
 def load_sentences(data_dir: Path, names) -> list[str]:

@@ -118,8 +118,13 @@ def _build_parser() -> argparse.ArgumentParser:
         "--json", action="store_true", help="print the manifest's counts as JSON instead of a summary"
     )
 
-    _add_synth_parser(sub)
+    from jmedcorpus.pipelines.synth_cli import add_synth_parser
+
+    add_synth_parser(sub)
     _add_tokenize_parser(sub)
+    from jmedcorpus.domain.cli import add_train_domain_parser
+
+    add_train_domain_parser(sub)
     from jmedcorpus.report.stats_cli import add_stats_parser
 
     add_stats_parser(sub)
@@ -136,125 +141,6 @@ def _build_parser() -> argparse.ArgumentParser:
     )
     s.add_argument("name", nargs="?", help="show only this step")
     return parser
-
-
-def _add_synth_parser(sub) -> None:
-    from jmedcorpus.synth.prompts import available_templates
-
-    p = sub.add_parser(
-        "synth",
-        help="generate exam-style or free-form QA from a built corpus with an LLM, validated and grounded",
-        description="Generate synthetic QA from the passages of a built corpus: passages → prompts → LLM → "
-        "parse → validate (format, Japanese, grounded, not duplicate, not contaminated) → Parquet shards.",
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-        epilog=SYNTH_EPILOG.format(templates=", ".join(available_templates())),
-    )
-    p.add_argument(
-        "recipe", nargs="?", metavar="RECIPE", help="YAML synth recipe (default: recipes/synth_exam.yaml)"
-    )
-    p.add_argument(
-        "--input",
-        "-i",
-        nargs="+",
-        action="extend",
-        required=True,
-        metavar="PATH",
-        help="output of `jmedcorpus build` (OUT or OUT/data), or Parquet files with id and text",
-    )
-    p.add_argument(
-        "--output", "-o", required=True, metavar="QA", help="output directory (re-running on it resumes)"
-    )
-    p.add_argument(
-        "--model",
-        "-m",
-        metavar="MODEL",
-        help="local model directory or Hugging Face id already downloaded (openai: the server's model name)",
-    )
-    p.add_argument(
-        "--engine",
-        choices=["vllm", "openai", "transformers"],
-        help="vllm (GPU, Ray actors), openai (any OpenAI-compatible server), transformers (CPU/one GPU); default vllm",
-    )
-    p.add_argument("--template", metavar="ID", help="prompt template id (default: the recipe's, exam_mcq_v1)")
-    p.add_argument(
-        "--passages", "-n", type=int, metavar="N", help="passages to generate from (default: the recipe's)"
-    )
-    p.add_argument("--seed", type=int, help="seed of the passage sample and of sampling (default 0)")
-    p.add_argument("--temperature", type=float, help="sampling temperature; 0 is greedy (default 0.7)")
-    p.add_argument(
-        "--max-tokens", type=int, metavar="N", help="most tokens generated per item (default 1024)"
-    )
-    p.add_argument(
-        "--min-tokens",
-        type=int,
-        metavar="N",
-        help="fewest tokens generated before end-of-sequence may stop an item (default 0: no floor)",
-    )
-    p.add_argument(
-        "--decontaminate-against",
-        action="append",
-        default=[],
-        metavar="JSONL",
-        help="benchmark questions (JSONL with a 'text' field) that generated items must not overlap; repeatable",
-    )
-    p.add_argument(
-        "--base-url", metavar="URL", help="openai engine: the server, e.g. http://127.0.0.1:8000/v1"
-    )
-    p.add_argument(
-        "--api-key-env",
-        metavar="VAR",
-        help="openai engine: environment variable holding the API key (default OPENAI_API_KEY)",
-    )
-    p.add_argument(
-        "--concurrency", type=int, metavar="N", help="openai engine: requests in flight (default 16)"
-    )
-    p.add_argument(
-        "--tensor-parallel-size",
-        type=int,
-        metavar="N",
-        help="vllm engine: GPUs per model replica (default 1)",
-    )
-    p.add_argument(
-        "--device", metavar="DEV", help="transformers engine: cpu, cuda, ... (default: cuda if available)"
-    )
-    p.add_argument(
-        "--trust-remote-code",
-        action="store_true",
-        help="let vllm/transformers run code shipped with the model (off by default; only for models you trust)",
-    )
-    p.add_argument(
-        "--retry-errors",
-        action="store_true",
-        help="on a re-run, redo the chunks where the engine failed (served answers come from the cache)",
-    )
-    p.add_argument(
-        "--workers",
-        "-w",
-        type=int,
-        metavar="N",
-        help="CPUs of the local Ray for the passage stage (default: all)",
-    )
-    p.add_argument("--ray-address", metavar="ADDR", help="run on an existing Ray cluster (e.g. 'auto')")
-    p.add_argument("--no-progress", action="store_true", help="do not show progress bars")
-    p.add_argument("--json", action="store_true", help="print the manifest's counts and throughput as JSON")
-
-
-SYNTH_EPILOG = """\
-examples:
-  jmedcorpus synth --input out/ --output qa/ --model /models/Qwen2.5-7B-Instruct
-  jmedcorpus synth --input out/ --output qa/ --engine openai --base-url http://127.0.0.1:8000/v1 --model qwen -n 2000
-  jmedcorpus synth recipes/synth_free.yaml --input out/ --output qa-free/ --model M --decontaminate-against igakuqa.jsonl
-  jmedcorpus synth --input out/ --output qa-cpu/ --engine transformers --model ./tiny --temperature 0 -n 20
-
-prompt templates: {templates}
-
-output:
-  QA/data/train-XXXXX.parquet            accepted items: messages (chat format for SFT), question, options,
-                                         answer, explanation, source_id, passage span, model, prompt_version, ...
-  QA/rejected/part-XXXXX.parquet         every rejected generation with reason(s), detail and the raw output
-  QA/manifest.json                       settings, versions, counts per reason, prompts/s and tokens/s
-A killed run resumes when re-run with the same command: answered requests are not sent again.
-"""
 
 
 TOKENIZE_EPILOG = """\
@@ -388,78 +274,6 @@ def _cmd_tokenize(args) -> int:
         print(json.dumps({k: m[k] for k in keys if k in m}, ensure_ascii=False, indent=2))
     else:
         print(summary(m, args.output))
-    return 0
-
-
-def _cmd_synth(args) -> int:
-    import os
-
-    from jmedcorpus.pipelines.synth import SynthOptions, synth
-    from jmedcorpus.synth.config import load_synth_recipe, override
-
-    recipe = load_synth_recipe(args.recipe)
-    recipe.template = args.template or recipe.template
-    recipe.engine = override(recipe.engine, name=args.engine, model=args.model)
-    for section, key, value in (
-        ("openai", "base_url", args.base_url),
-        ("openai", "api_key_env", args.api_key_env),
-        ("openai", "concurrency", args.concurrency),
-        ("vllm", "tensor_parallel_size", args.tensor_parallel_size),
-        ("transformers", "device", args.device),
-        ("vllm", "trust_remote_code", args.trust_remote_code or None),
-        ("transformers", "trust_remote_code", args.trust_remote_code or None),
-    ):
-        if value is not None:
-            getattr(recipe.engine, section)[key] = value
-    recipe.sampling = override(
-        recipe.sampling,
-        seed=args.seed,
-        temperature=args.temperature,
-        max_tokens=args.max_tokens,
-        min_tokens=args.min_tokens,
-    )
-    recipe.passages = override(recipe.passages, n=args.passages)
-    opts = SynthOptions(
-        inputs=args.input,
-        output=args.output,
-        recipe=recipe,
-        decontaminate_against=args.decontaminate_against,
-        ray_address=args.ray_address,
-        progress=not args.no_progress and sys.stderr.isatty(),
-        retry_errors=args.retry_errors,
-    )
-    if args.workers is not None:
-        if args.workers < 1:
-            raise UserError(f"--workers must be >= 1, got {args.workers}")
-        opts.workers = args.workers
-    m = synth(opts)
-    c, t = m["counts"], m["throughput"]
-    if args.json:
-        print(
-            json.dumps(
-                {"output": os.path.abspath(args.output), "counts": c, "throughput": t},
-                ensure_ascii=False,
-                indent=2,
-            )
-        )
-        return 0
-    print(
-        f"passages {c['passages']:,}  accepted {c['accepted']:,}  rejected {c['rejected']:,}  "
-        f"(engine errors {c['engine_errors']:,})"
-    )
-    for reason, n in list(c["rejected_by_reason"].items())[:6]:
-        print(f"  {reason:<34}{n:>8,}")
-    rate = t["prompts_per_second"]
-    print(
-        f"requests sent {t['requests_sent']:,}, from cache {t['requests_from_cache']:,}; "
-        + (
-            f"{rate:.2f} prompts/s, {t['generated_tokens_per_second']:.0f} generated tokens/s; "
-            if rate
-            else ""
-        )
-        + f"pipeline {t['pipeline_ms_per_prompt'] or 0:.1f} ms/prompt"
-    )
-    print(f"{c['accepted']:,} items in {len(m['shards'])} shard(s) under {args.output.rstrip('/')}/data")
     return 0
 
 
@@ -603,16 +417,19 @@ def main(argv: list[str] | None = None) -> int:
 
     previous = on_sigterm_raise_terminated()
     try:
+        from jmedcorpus.domain.cli import cmd_train_domain
+        from jmedcorpus.pipelines.synth_cli import cmd_synth
         from jmedcorpus.report.inspect import cmd_inspect
         from jmedcorpus.report.stats_cli import cmd_stats
 
         commands = {
             "build": _cmd_build,
-            "synth": _cmd_synth,
+            "synth": cmd_synth,
             "tokenize": _cmd_tokenize,
             "stats": cmd_stats,
             "inspect": cmd_inspect,
             "steps": _cmd_steps,
+            "train-domain": cmd_train_domain,
         }
         code = commands[args.command](args)
         sys.stdout.flush()  # a closed pipe shows here, inside the handler below

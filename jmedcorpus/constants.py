@@ -23,6 +23,7 @@ QUALITY_MEAN_SENTENCE_LENGTH = "quality_mean_sentence_length_out_of_range"
 QUALITY_MARKUP_DEBRIS = "quality_markup_debris"
 QUALITY_MOJIBAKE = "quality_mojibake"
 QUALITY_MEDICAL_DENSITY_LOW = "quality_medical_density_low"
+QUALITY_MEDICAL_SCORE_LOW = "quality_medical_score_low"  # medical_domain below min_score
 LICENSE_NOT_ALLOWED = "license_not_allowed"
 DECONTAM_BENCHMARK = "decontam_benchmark"  # the document contains a benchmark item (decontaminate)
 # datatrove's GopherRepetitionFilter reasons are prefixed with this
@@ -82,3 +83,10 @@ SYNTH_DUPLICATE = "synth_duplicate"  # near-duplicate of an item already accepte
 SYNTH_PROMPT_TOO_LONG = "synth_prompt_too_long"  # prompt + max_tokens exceed the model's context
 SYNTH_ENGINE_ERROR = "synth_engine_error"  # failed after retries (HTTP error, timeout, engine raise)
 SYNTH_MAX_TOKENS = "synth_max_tokens"  # finish_reason == "length": cut at max_tokens
+# model checks (jmedcorpus.synth.answer_check / .rubric_judge): a model read the accepted item
+SYNTH_ANSWER_MISMATCH = "synth_answer_mismatch"  # most of the k answers without the key disagree with it
+SYNTH_JUDGE_UNPARSEABLE = "synth_judge_unparseable"  # the judge's output holds no 1-5 score
+SYNTH_JUDGE_BELOW_FLOOR = "synth_judge_below_floor"  # the judge's score is under judge.min_score
+# EHR name normalization (jmedcorpus.synth.ehr_master): the answer against the standard-name master
+SYNTH_NOT_IN_MASTER = "synth_not_in_master"  # code or standard name absent from the master, or none given
+SYNTH_MASTER_MISMATCH = "synth_master_mismatch"  # code and name both in the master, of different entries

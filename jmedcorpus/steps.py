@@ -14,6 +14,7 @@ import jmedcorpus.dedup.boilerplate
 import jmedcorpus.dedup.exact
 import jmedcorpus.dedup.minhash
 import jmedcorpus.filters.decontaminate
+import jmedcorpus.filters.domain
 import jmedcorpus.filters.language
 import jmedcorpus.filters.license
 import jmedcorpus.filters.medical

@@ -24,6 +24,7 @@ PACKAGES = (
 
 @functools.lru_cache(maxsize=1)
 def versions() -> dict:
+    from jmedcorpus.domain.model import SHIPPED_MODEL, shipped_model_path
     from jmedcorpus.filters.language import model_path
     from jmedcorpus.text.mecab import dictionary_version
 
@@ -36,4 +37,6 @@ def versions() -> dict:
     out["mecab_dictionary"] = dictionary_version()
     with open(model_path(), "rb") as f:
         out["fasttext_model"] = "lid.176.ftz sha256:" + hashlib.sha256(f.read()).hexdigest()[:16]
+    with open(shipped_model_path(), "rb") as f:  # the medical_domain step's default model
+        out["medical_domain_model"] = f"{SHIPPED_MODEL} sha256:" + hashlib.sha256(f.read()).hexdigest()[:16]
     return out

@@ -1,7 +1,8 @@
 """The package's layers: lower ones never import higher ones (an AST walk, function-level imports
 included). ``text/`` and ``io/`` are the bottom: they import neither steps nor commands;
 ``filters/``, ``dedup/`` and ``pii/`` (the steps) import no command (``synth/``, ``pipelines/``,
-``report/``, ``cli``)."""
+``report/``, ``cli``); ``domain/`` (the medical-domain model the ``medical_domain`` step loads)
+imports neither."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ FORBIDDEN = {
     "text": COMMANDS + STEPS + ("io",),
     "io": COMMANDS + STEPS,
     **{layer: COMMANDS for layer in STEPS},
+    "domain": COMMANDS + STEPS,
 }
 
 

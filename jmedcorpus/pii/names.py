@@ -7,13 +7,13 @@ Rules, in order of confidence:
 2. Any proper-noun run (person, place or general proper noun, e.g. ``橋本`` is tagged as a place)
    directly before an honorific or title: さん, 様, 君, 氏, 先生, 医師, 看護師, 院長, 教授, ちゃん.
 3. The noun tokens after a label and a separator: ``患者氏名：``, ``担当医：``, ``主治医 `` ...
-4. Initials: ``A.B.さん``, ``Ｋ．Ｓ．氏``, ``患者 Y.T.``.
+4. Initials (:mod:`jmedcorpus.pii.initials`): ``K.Y.``, ``Ｋ．Ｓ．氏``, ``患者 Y.T.``, ``KY氏``.
 
-Not names: a name token followed by a medical suffix (バセドウ病, ギラン・バレー症候群, ホルネル徴候,
-ハルトマン手術, フィッシャー比), foreign/katakana ``人名-一般`` tokens without context (eponyms, drugs
-and devices MeCab tags as names), one-character surnames (``膨``, ``潮``: segmentation debris in
-medical compounds), and a single capital letter before an honorific (``A氏`` is already the
-anonymized form).
+Not names: a name in an eponym (:mod:`jmedcorpus.pii.eponyms`: 高安動脈炎, 菊池・藤本病, 原田氏病,
+山田IV型, 小泉門), foreign/katakana ``人名-一般`` tokens without context (バセドウ病, ホルネル徴候:
+eponyms, drugs and devices MeCab tags as names), one-character surnames (``膨``, ``潮``:
+segmentation debris in medical compounds), and a single capital letter before an honorific
+(``A氏`` is already the anonymized form).
 
 Speed (issue 14; ``bench/bench_pii.py``): MeCab prints only each token's surface and left context
 id (:func:`jmedcorpus.text.mecab.get_pos_id_tagger`), the offsets come from the surfaces' lengths
@@ -32,7 +32,9 @@ from bisect import bisect_left, bisect_right
 from itertools import accumulate, compress
 from operator import add
 
-from jmedcorpus.pii.patterns import _Gated, fold
+from jmedcorpus.pii.eponyms import is_eponym
+from jmedcorpus.pii.initials import find_initials
+from jmedcorpus.pii.patterns import fold
 from jmedcorpus.text.mecab import (
     get_pos_id_tagger,
     get_pos_tagger,
@@ -79,82 +81,8 @@ LABELS = (
     "連絡者",
     "申込者",
 )
-# tokens that end an eponym: a name right before one of these is a disease, sign, test, ...
-EPONYM_SUFFIX = (
-    "病",
-    "症候",
-    "症",
-    "徴候",
-    "兆候",
-    "サイン",
-    "反射",
-    "試験",
-    "テスト",
-    "分類",
-    "型",
-    "法",
-    "手術",
-    "術",
-    "スコア",
-    "細胞",
-    "腫",
-    "嚢胞",
-    "囊胞",
-    "現象",
-    "管",
-    "菌",
-    "線",
-    "体",
-    "結節",
-    "斑",
-    "骨折",
-    "比",
-    "病変",
-    "陰性",
-    "陽性",
-    "染色",
-    "カテーテル",
-    "チューブ",
-    "鉗子",
-    "液",
-    "憩室",
-    "脱臼",
-    "麻痺",
-    "ヘルニア",
-    "基準",
-    "式",
-    "指数",
-    "係数",
-    "効果",
-    "潰瘍",
-    "神経",
-    "筋",
-    "膜",
-    "窩",
-    "孔",
-    "輪",
-    "小体",
-    "エコー",
-    "超音波",
-    "角",
-    "点",
-    "病院",
-    "医院",
-    "クリニック",
-    "大学",
-)
 # medical words that UniDic tags as surnames
 NOT_SURNAMES = frozenset(["大網", "小網", "左枝", "右枝", "左内", "右内"])
-_INITIALS = _Gated(
-    re.compile(
-        r"(?<![A-Za-z])(?:[A-Z]\.\s?){1,2}[A-Z]\.?(?=\s?(?:さん|様|氏|君|くん|ちゃん|先生))"
-        r"|(?<=患者)\s?[:]?\s?(?:[A-Z]\.\s?){1,2}[A-Z]?\.?(?![A-Za-z])"
-        r"|(?<![A-Za-z])(?:[A-Z]\.\s?){1,2}[A-Z]\.?(?=\s?\(\d+歳)"
-    ),
-    # the dot after the first initial, at most 3 + 1 characters in (``患者 : Y.T.``)
-    gates=r"\.(?<=[A-Z]\.)",
-    before=4,
-)
 _TITLES_SPLIT = ("看護師", "薬剤師", "技師", "医師", "先生", "院長", "教授", "准教授")
 # where a title starts in the text (``准`` only before ``教授``, so that the ``教授`` inside ``准教授``
 # is found too: no title starts inside another one otherwise)
@@ -365,6 +293,18 @@ def tokens_with_pos(text: str) -> list[tuple[int, int, str, str]]:
 _LAST_TOKENS: tuple[str, _Tokens] | None = None
 
 
+def word_tokens_with_pos_keys(text: str) -> tuple[list[str], list[int], list[str]]:
+    """MeCab's tokens of ``text``: surfaces, start offsets, and each token's key for
+    :func:`jmedcorpus.text.mecab.pos_by_left_id` (its POS). The tokens :func:`find_names` made of this
+    very text are reused; new ones are remembered the same way."""
+    global _LAST_TOKENS
+    last = _LAST_TOKENS
+    if last is None or last[0] is not text:
+        last = _LAST_TOKENS = (text, _Tokens(text))
+    toks = last[1]
+    return toks.surfaces, toks.starts, toks.lines[1::2]
+
+
 def last_word_tokens(text: str) -> list[str] | None:
     """The wakati tokens of ``text`` (as ``MecabWordTokenizer.word_tokenize`` gives them) if
     :func:`find_names` has just tokenized this very text, else None."""
@@ -386,22 +326,12 @@ def last_word_tokens(text: str) -> list[str] | None:
     return tokens
 
 
-def _is_eponym_next(surfaces: list[str], j: int) -> bool:
-    """Token ``j`` (first after a name run) starts a medical suffix, possibly after ``・`` joins."""
-    return j < len(surfaces) and surfaces[j].startswith(EPONYM_SUFFIX)
-
-
 def find_names(text: str) -> list[tuple[int, int]]:
     """Spans of person names in ``text`` (already stripped of structured identifiers)."""
     global _LAST_TOKENS
     spans: list[tuple[int, int]] = []
     f = fold(text)
-    for m in _INITIALS.finditer(f):
-        s, e = m.span()
-        while s < e and f[s] in " :":
-            s += 1
-        if e > s:
-            spans.append((s, e))
+    spans += find_initials(f)
     toks = _Tokens(text)
     _LAST_TOKENS = (text, toks)
     surfs, starts, lines = toks.surfaces, toks.starts, toks.lines
@@ -439,11 +369,11 @@ def find_names(text: str) -> list[tuple[int, int]]:
                 j += 1
             # a one-character surname only with a given name after it (林大輔); alone, or with one more
             # character, it is usually debris of a medical compound (膨|診, 潮|紅)
-            whole = end(j - 1) - s
+            whole = sum(map(len, surfs[i:j]))
             if (
                 (len(surf) >= 2 or (j > i + 1 and whole >= 3))
-                and not _is_eponym_next(surfs, j)
                 and _KANJI_KANA.match(surf)
+                and not is_eponym(f, s, end(j - 1))
             ):
                 spans.append((s, end(j - 1)))
                 skip = j
@@ -455,7 +385,11 @@ def find_names(text: str) -> list[tuple[int, int]]:
                 j -= 1
             if j < i:
                 first = surfs[j]
-                if not (len(first) == 1 and fold(first).isascii()) and cls(j) != _COUNTRY:
+                if (
+                    not (len(first) == 1 and fold(first).isascii())
+                    and cls(j) != _COUNTRY
+                    and not is_eponym(f, starts[j], end(i - 1))  # 原田氏病
+                ):
                     spans.append((starts[j], end(i - 1)))
         # rule 3: label + separator + name tokens
         if surf in LABELS or (i + 1 < n and surf + surfs[i + 1] in LABELS):
@@ -477,7 +411,7 @@ def find_names(text: str) -> list[tuple[int, int]]:
                         and (j == k or touching(j))
                     ):
                         j += 1
-                    if j > k:
+                    if j > k and not is_eponym(f, starts[k], end(j - 1)):
                         spans.append((starts[k], end(j - 1)))
     return _merge(spans)
 

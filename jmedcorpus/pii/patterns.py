@@ -1,18 +1,19 @@
 r"""Structured personal identifiers found by regular expressions: phones, e-mail, postal codes,
-addresses below the city, My Number, labelled IDs and exact dates.
+My Number, labelled IDs and exact dates; and the folding and gating the other finders share
+(addresses: :mod:`jmedcorpus.pii.addresses`, facilities: :mod:`jmedcorpus.pii.facilities`).
 
 Every pattern runs on a *folded* copy of the text of exactly the same length (full-width ASCII →
 ASCII, ideographic space → space, every dash and the prolonged-sound mark → ``-``), so one pattern
 matches ``03-1234-5678``, ``０３－１２３４－５６７８`` and ``03ー1234ー5678`` alike, and the spans
 found apply unchanged to the original text.
 
-:func:`find_structured` returns ``(start, end, type)`` spans, non-overlapping, in text order.
+:func:`jmedcorpus.pii.structured.find_structured` runs them all and resolves overlaps.
 
 Speed (issue 14, ``bench/bench_pii.py``; the same matches as before, see tests/pii): ``re`` tries
 a pattern that starts with a lookbehind or a repeat at every character, one that starts with a
 character class only where the class matches, and one that starts with a literal character it
 looks for with a plain loop, several times cheaper again. So the lookbehinds before a number are
-moved behind its first character (``(?<![\d.])\d`` is written ``\d(?<![\d.]\d)``), the patterns
+moved behind its first character (``(?<![\d,])\d`` is written ``\d(?<![\d,]\d)``), the patterns
 that cannot be written so run only near a match of a cheap *gate* that every match contains
 (:class:`_Gated`), and a pattern that needs a label runs only if ``in`` finds the label.
 """
@@ -51,6 +52,11 @@ def fold(text: str) -> str:
     return folded
 
 
+def fold_word(word: str) -> str:
+    """:func:`fold` for a word list entry or a pattern: no cache, so a document's fold stays cached."""
+    return word.translate(_FOLD)
+
+
 def remember_fold(text: str, folded: str) -> None:
     """Let the next ``fold(text)`` of this very string return ``folded`` (which must be its fold)."""
     global _FOLDED
@@ -80,10 +86,19 @@ def mynumber_valid(digits: str) -> bool:
 
 
 # ---------------------------------------------------------------- patterns
-_NB = r"(?<![\d.,/\-])"  # not inside a longer number, decimal, ratio or range
+# not inside a longer number, decimal, ratio or range; a period after a word is a sentence's end
+# (``．`` folds to ``.``: ``…を認めた．2017年…``), not a decimal point
+_NB = r"(?<![\d,/\-])(?<!\d\.)"
 _NA = r"(?![\d]|[.,/\-]\d)"
-# _NB written after the first character x of a match: (?<![\d.,/\-])x == x(?<![\d.,/\-]x)
-_NBC = r"[\d.,/\-]"
+# before a year written with 年 a period is always a sentence's end (``…7.2．2019年4月``): no decimal
+# is followed by 年月日
+_NB_YEAR = r"(?<![\d,/\-])"
+
+
+def _nb(x: str) -> str:
+    r"""``x`` (one character's pattern) with :data:`_NB` written after it: ``_NB + x`` ==
+    ``x(?<![\d,/\-]x)(?<!\d\.x)``, so that ``re`` looks for ``x`` first."""
+    return rf"{x}(?<![\d,/\-]{x})(?<!\d\.{x})"
 
 
 class _Gated:
@@ -126,48 +141,20 @@ class _Gated:
 EMAIL = re.compile(r"(?<![\w.+-])[A-Za-z0-9][A-Za-z0-9._%+-]*@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+")
 
 _MYNUM_LABEL = r"(?:マイナンバー|個人番号)\s?(?:[:#]\s?)?"
-MYNUMBER = re.compile(rf"(\d(?<!{_NBC}\d)\d{{3}}[ -]?\d{{4}}[ -]?\d{{4}})" + _NA)  # _NB + \d{4}...
+_NB_DIGIT, _NB_PLUS, _NB_PAREN, _NB_ZERO = _nb(r"\d"), _nb(r"\+"), _nb(r"\("), _nb("0")
+MYNUMBER = re.compile(rf"({_NB_DIGIT}\d{{3}}[ -]?\d{{4}}[ -]?\d{{4}})" + _NA)  # _NB + \d{4}...
 MYNUMBER_LABELLED = re.compile(_MYNUM_LABEL + r"(\d[\d -]{10,14}\d)" + _NA)
 
 # _NB + (?:(?:\+81[ -]?(?:\(0\))?[ -]?\d{1,4}|\(0\d{1,4}\)|0\d{1,4})REST|\+81\d{9,10}|0\d{9,10}) + _NA,
 # the alternatives grouped by their first character (in the same order) and _NB put behind it
 _PHONE_REST = r"[ -]?\(?\d{1,4}\)?[ -]?\d{3,4}"
 PHONE = re.compile(
-    rf"(?:\+(?<!{_NBC}\+)(?:81[ -]?(?:\(0\))?[ -]?\d{{1,4}}{_PHONE_REST}|81\d{{9,10}})"
-    rf"|\((?<!{_NBC}\()0\d{{1,4}}\){_PHONE_REST}"
-    rf"|0(?<!{_NBC}0)(?:\d{{1,4}}{_PHONE_REST}|\d{{9,10}}))" + _NA
+    rf"(?:{_NB_PLUS}(?:81[ -]?(?:\(0\))?[ -]?\d{{1,4}}{_PHONE_REST}|81\d{{9,10}})"
+    rf"|{_NB_PAREN}0\d{{1,4}}\){_PHONE_REST}"
+    rf"|{_NB_ZERO}(?:\d{{1,4}}{_PHONE_REST}|\d{{9,10}}))" + _NA
 )
 
 POSTAL = re.compile(r"〒\s?(\d{3}-?\d{4})|郵便番号\s?[:]?\s?(\d{3}-?\d{4})")
-
-_PREFS = (
-    "北海道|青森県|岩手県|宮城県|秋田県|山形県|福島県|茨城県|栃木県|群馬県|埼玉県|千葉県|東京都|神奈川県|"
-    "新潟県|富山県|石川県|福井県|山梨県|長野県|岐阜県|静岡県|愛知県|三重県|滋賀県|京都府|大阪府|兵庫県|"
-    "奈良県|和歌山県|鳥取県|島根県|岡山県|広島県|山口県|徳島県|香川県|愛媛県|高知県|福岡県|佐賀県|"
-    "長崎県|熊本県|大分県|宮崎県|鹿児島県|沖縄県"
-)
-_NOT_ADDR = r"[^\s\d、。,.()「」:;]"
-_CITY = rf"(?:{_NOT_ADDR}{{1,5}}?郡)?{_NOT_ADDR}{{1,6}}?[市区町村](?:{_NOT_ADDR}{{1,4}}?区)?"
-# below the city: a town name, then chome-banchi-go in kanji or dash form, then an optional room
-_BLOCK = (
-    r"\d+(?:丁目\s?\d+(?:番地?\s?\d*号?)?|番地?(?:\s?\d+号?)?|-\d+(?:-\d+)*(?:号)?)"
-    r"(?:\s?" + _NOT_ADDR + r"{0,15}?\d+号室)?"
-)
-_TOWN = rf"{_NOT_ADDR}{{0,10}}?\s?"
-# prefecture + city (kept) + town and block (replaced)
-ADDRESS = re.compile(rf"(?:{_PREFS})\s?{_CITY}\s?({_TOWN}{_BLOCK})")
-# a city without prefecture must be followed by a chome/banchi form (the dash form alone is too
-# common in medical text: ``3-4`` ranges)
-ADDRESS_CITY = _Gated(
-    re.compile(
-        rf"(?<!{_NOT_ADDR}){_CITY}\s?({_TOWN}\d+(?:丁目\s?\d+(?:番地?\s?\d*号?)?|番地?\s?\d+号?)|"
-        rf"{_TOWN}\d+-\d+-\d+)"
-    ),
-    # the city's 市区町村 (at most 6 + 6 characters in) with a digit at most 17 characters after it
-    gates=tuple(rf"{c}[^\d、。,.()「」:;]{{0,17}}\d" for c in "市区町村"),
-    before=12,
-)
-ADDRESS_LABELLED = re.compile(r"(?:住所|現住所|居住地|自宅住所)\s?[:]?\s?([^\n、。]{4,60})")
 
 _ID_LABELS = (
     r"患者\s?ID|患者番号|患者No\.?|カルテ\s?(?:番号|No\.?|ID)|診察券\s?(?:番号|No\.?)|ID\s?No\.?|"
@@ -188,15 +175,19 @@ _Y = r"(?:元|\d{1,2})"
 _M = r"(?:1[0-2]|0?[1-9])"
 _D = r"(?:3[01]|[12]\d|0?[1-9])"
 _BIRTH = r"(?:\s?生(?:まれ)?(?![検化体存理食活着]))?"
+# a weekday after a date narrows year-month down to the day: it goes with the day
+_WEEKDAY = r"(?:\s?\([月火水木金土日](?:曜日?)?\)|\s?[月火水木金土日]曜日?)?"
 _YMD = rf"年\s?{_M}\s?月\s?{_D}\s?日"
+# each alternative's last group (``m.lastgroup``) is its day, the part replaced when year-month is kept
 DATE_FULL = _Gated(
     re.compile(
         "|".join(
             [
-                rf"{_NB}(?:1[89]|20)\d\d\s?年\s?{_M}\s?月\s?{_D}\s?日{_BIRTH}",
-                rf"{_ERA}\s?{_Y}\s?年\s?{_M}\s?月\s?{_D}\s?日{_BIRTH}",
-                rf"{_NB}(?:1[89]|20)\d\d([/.\-]){_M}\1{_D}{_NA}",
-                rf"(?<![A-Za-z0-9])[RHSTMrhstm]\s?{_Y}([./\-]){_M}\2{_D}{_NA}",  # H30.1.5, R5/4/12
+                rf"{_NB_YEAR}(?:1[89]|20)\d\d\s?年\s?{_M}\s?月\s?(?P<d1>{_D}\s?日{_WEEKDAY}){_BIRTH}",
+                rf"{_ERA}\s?{_Y}\s?年\s?{_M}\s?月\s?(?P<d2>{_D}\s?日{_WEEKDAY}){_BIRTH}",
+                rf"{_NB}(?:1[89]|20)\d\d(?P<s3>[/.\-]){_M}(?P=s3)(?P<d3>{_D}{_NA}{_WEEKDAY})",
+                # H30.1.5, R5/4/12
+                rf"(?<![A-Za-z0-9])[RHSTMrhstm]\s?{_Y}(?P<s4>[./\-]){_M}(?P=s4)(?P<d4>{_D}{_NA}{_WEEKDAY})",
             ]
         )
     ),
@@ -205,11 +196,15 @@ DATE_FULL = _Gated(
     gates=(_YMD, *(rf"{re.escape(c)}{_M}{re.escape(c)}{_D}" for c in "/.-")),
     before=6,
 )
+# (a year before it is allowed: 同年2月22日; in 2017年2月22日 the span is DATE_FULL's as well); a
+# month the text already named: 同月7日, 翌月3日
 DATE_MONTH_DAY = _Gated(
-    re.compile(rf"(?<![\d年XYZxyz])(?<!第){_M}\s?月\s?{_D}\s?日"), gates=rf"月\s?{_D}\s?日", before=3
+    re.compile(rf"(?<!\d)(?<!第)(?:{_M}|[同翌前当本今先])\s?月\s?(?P<d>{_D}\s?日{_WEEKDAY})"),
+    gates=rf"月\s?{_D}\s?日",
+    before=3,
 )
 DATE_YEAR_MONTH = _Gated(
-    re.compile(rf"(?:{_NB}(?:1[89]|20)\d\d|{_ERA}\s?{_Y})\s?年\s?{_M}\s?月"),
+    re.compile(rf"(?:{_NB_YEAR}(?:1[89]|20)\d\d|{_ERA}\s?{_Y})\s?年\s?{_M}\s?月"),
     gates=rf"年\s?{_M}\s?月",
     before=6,
 )
@@ -223,94 +218,3 @@ BIRTH_YEAR_MONTH = _Gated(
     gates=rf"年\s?{_M}\s?月\s?生",
     before=6,
 )
-
-ALL_TYPES = ("name", "phone", "email", "postal", "address", "id", "mynumber", "date")
-PLACEHOLDER = {t: f"<{t.upper()}>" for t in ALL_TYPES}
-
-
-def _groupspan(m: re.Match, group: int) -> tuple[int, int]:
-    for g in range(group, (m.lastindex or 0) + 1):
-        if m.group(g) is not None:
-            return m.span(g)
-    return m.span()
-
-
-def find_structured(
-    text: str, types: frozenset[str], *, keep_year_month: bool = True, month_day: bool = True
-) -> list[tuple[int, int, str]]:
-    """Spans of structured identifiers in ``text`` (raw or normalized) as ``(start, end, type)``."""
-    f = fold(text)
-    spans: list[tuple[int, int, str]] = []
-
-    def add(s: int, e: int, kind: str) -> None:
-        if kind in types and e > s:
-            spans.append((s, e, kind))
-
-    # order matters only for overlaps: earlier-listed (more specific) kinds win; a kind not asked
-    # for adds no span, so its patterns are not run
-    if "email" in types and "@" in f:
-        for m in EMAIL.finditer(f):
-            add(*m.span(), "email")
-    # (a pattern that starts with a label runs only if one of its labels is in the text)
-    if "mynumber" in types:
-        if "マイナンバー" in f or "個人番号" in f:
-            for m in MYNUMBER_LABELLED.finditer(f):
-                add(*m.span(1), "mynumber")
-        for m in MYNUMBER.finditer(f):
-            if mynumber_valid(re.sub(r"\D", "", m.group(1))):
-                add(*m.span(1), "mynumber")
-    if "postal" in types and ("〒" in f or "郵便番号" in f):
-        for m in POSTAL.finditer(f):
-            add(*_groupspan(m, 1), "postal")
-    if "date" in types:
-        if "生年月日" in f or "誕生日" in f or "DOB" in f:
-            for m in BIRTH_LABELLED.finditer(f):
-                add(*m.span(1), "date")
-        for m in BIRTH_YEAR_MONTH.finditer(f):
-            add(*m.span(), "date")
-        for m in DATE_FULL.finditer(f):
-            add(*m.span(), "date")
-    if "phone" in types:
-        for m in PHONE.finditer(f):
-            digits = re.sub(r"\D", "", m.group())
-            if digits.startswith("81") and m.group().startswith("+"):
-                digits = "0" + digits[2:].lstrip("0")
-            if len(digits) in (10, 11) and digits.startswith("0") and not digits.startswith("00"):
-                add(*m.span(), "phone")
-    if "id" in types and any(label in f for label in _ID_LABEL_PARTS):
-        for m in LABELLED_ID.finditer(f):
-            add(*m.span(1), "id")
-    if "address" in types:
-        if "都" in f or "道" in f or "府" in f or "県" in f:  # each prefecture's name ends in one
-            for m in ADDRESS.finditer(f):
-                add(*m.span(1), "address")
-        for m in ADDRESS_CITY.finditer(f):
-            add(*m.span(1), "address")
-        if "住所" in f or "居住地" in f:
-            for m in ADDRESS_LABELLED.finditer(f):
-                s, e = m.span(1)
-                inner = ADDRESS.search(f, s, e)
-                if inner is None:  # no recognisable prefecture + city: the whole labelled value goes
-                    add(s, e, "address")
-    if month_day and "date" in types:
-        for m in DATE_MONTH_DAY.finditer(f):
-            add(*m.span(), "date")
-    if not keep_year_month and "date" in types:
-        for m in DATE_YEAR_MONTH.finditer(f):
-            add(*m.span(), "date")
-    return _resolve(spans)
-
-
-def _resolve(spans: list[tuple[int, int, str]]) -> list[tuple[int, int, str]]:
-    """Non-overlapping spans: the first-found of overlapping spans wins, except that a span fully
-    containing another replaces it."""
-    chosen: list[tuple[int, int, str]] = []
-    for s, e, k in spans:
-        clash = [c for c in chosen if c[0] < e and s < c[1]]
-        if not clash:
-            chosen.append((s, e, k))
-        elif all(s <= c[0] and c[1] <= e for c in clash) and (e - s) > max(c[1] - c[0] for c in clash):
-            for c in clash:
-                chosen.remove(c)
-            chosen.append((s, e, k))
-    return sorted(chosen)

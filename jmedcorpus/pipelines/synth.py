@@ -8,14 +8,19 @@
    not already in the request cache, :mod:`jmedcorpus.synth.cache`) while the main thread judges
    and writes the chunk before: the engine never waits for parsing and validation.
 3. **judge and write**, in chunk order: each completion is accepted or rejected with reasons
-   (:class:`jmedcorpus.synth.records.Judge`), then ``OUT/rejected/part-XXXXX.parquet`` and
-   ``OUT/data/train-XXXXX-of-YYYYY.parquet`` are written atomically and a chunk marker last.
+   (:class:`jmedcorpus.synth.records.Judge`; with ``answer_check``/``judge`` on, the items that
+   pass the rules are then put to a model, :mod:`jmedcorpus.synth.model_checks`), then
+   ``OUT/rejected/part-XXXXX.parquet`` and ``OUT/data/train-XXXXX-of-YYYYY.parquet`` are
+   written atomically and a chunk marker last.
    A passage belongs to exactly one chunk and a chunk is written once, so a killed run re-run
    with the same command writes no passage twice and re-sends nothing it already received.
 4. **manifest**: counts per reason, throughput of this run, the settings, versions. Written last
    (deleted when a run starts): an output with a ``manifest.json`` is complete.
 
 ``selected passages = accepted + rejected``, always (checked before the manifest is written).
+The EHR normalization template (``ehr_lab_name_v1``) generates from local names instead: each
+distinct name found in the selected passages (or listed in ``--local-names``) is one unit, and
+``local names = accepted + rejected``.
 """
 
 from __future__ import annotations
@@ -41,11 +46,17 @@ from jmedcorpus.pipelines.build import (
 )
 from jmedcorpus.pipelines.ray_tasks import ray_runtime, run_tasks
 from jmedcorpus.pipelines.synth_chunks import ChunkRun
+from jmedcorpus.pipelines.synth_manifest import synth_manifest
+from jmedcorpus.synth.answer_check import AnswerCheck
 from jmedcorpus.synth.cache import CACHE_DIR
 from jmedcorpus.synth.config import SynthRecipe
 from jmedcorpus.synth.contamination import ContaminationIndex
+from jmedcorpus.synth.ehr_master import StandardMaster, format_candidates
+from jmedcorpus.synth.ehr_names import units_from_file, units_from_passages
 from jmedcorpus.synth.engines.base import Engine
+from jmedcorpus.synth.model_checks import ModelChecks
 from jmedcorpus.synth.prompts import load_template
+from jmedcorpus.synth.rubric_judge import RubricJudge
 
 
 @dataclass
@@ -59,11 +70,13 @@ class SynthOptions:
     progress: bool = True
     retry_errors: bool = False  # redo chunks that had engine errors (served requests come from the cache)
     engine: Engine | None = None  # an engine already built (tests, benchmarks); else from the recipe
+    judge_engine: Engine | None = None  # the judge's engine already built; else from recipe.judge
 
 
 def _settings_fingerprint(recipe: SynthRecipe, shards: list[str], bench_files: list[str]) -> tuple[str, dict]:
     """What decides the output. Engine name and options (concurrency, timeouts, GPUs) do not:
-    the same model served another way may finish a run."""
+    the same model served another way may finish a run. The model checks and the EHR files
+    count only when used, so outputs made before they existed keep their fingerprint."""
     resolved = recipe.to_dict()
     decisive = {
         "template": resolved["template"],
@@ -75,6 +88,20 @@ def _settings_fingerprint(recipe: SynthRecipe, shards: list[str], bench_files: l
         "inputs": [file_stamp(p) for p in shards],
         "decontaminate_against": [file_stamp(p) for p in bench_files],
     }
+    if recipe.answer_check.enabled:
+        decisive["answer_check"] = resolved["answer_check"]
+    if recipe.judge.enabled:
+        judge = {k: v for k, v in resolved["judge"].items() if k != "engine"}
+        own = recipe.judge.engine_settings(recipe.engine)
+        decisive["judge"] = {**judge, "model": (own or recipe.engine).model}
+    if recipe.ehr.master:
+        e = recipe.ehr
+        stamps = {
+            k: file_stamp(os.path.abspath(v))
+            for k, v in (("master", e.master), ("local_names", e.local_names))
+            if v
+        }
+        decisive["ehr"] = {**resolved["ehr"], **stamps}
     return _fingerprint(decisive), decisive
 
 
@@ -106,6 +133,9 @@ def synth(opts: SynthOptions) -> dict:
     started = time.time()
     recipe, out = opts.recipe.check(), os.path.abspath(opts.output)
     template = load_template(recipe.template)
+    master = StandardMaster.from_csv(recipe.ehr.master) if template.kind == "ehr" else None
+    if recipe.ehr.local_names and not os.path.isfile(recipe.ehr.local_names):
+        raise UserError(f"--local-names {recipe.ehr.local_names}: no such file; give one local name per line")
     _check_output_dir(out)
     shards = synth_passages.input_shards(opts.inputs)
     bench_files = [os.path.abspath(p) for p in opts.decontaminate_against]
@@ -114,7 +144,8 @@ def synth(opts: SynthOptions) -> dict:
     check_writable(out)
     os.makedirs(out, exist_ok=True)
     with output_lock(out):
-        return _synth_locked(opts, recipe, template, out, shards, contamination, fp, decisive, started)
+        parts = (template, master, contamination)
+        return _synth_locked(opts, recipe, parts, out, shards, fp, decisive, started)
 
 
 def _generated_anything(out: str) -> bool:
@@ -126,7 +157,8 @@ def _generated_anything(out: str) -> bool:
     return any(os.path.getsize(p) for p in glob.glob(os.path.join(out, CACHE_DIR, "*.jsonl")))
 
 
-def _synth_locked(opts, recipe, template, out, shards, contamination, fp, decisive, started) -> dict:
+def _synth_locked(opts, recipe, parts, out, shards, fp, decisive, started) -> dict:
+    template, master, contamination = parts
     work = os.path.join(out, ".work")
     settings_path = os.path.join(work, "settings.json")
     if os.path.exists(settings_path):
@@ -154,25 +186,76 @@ def _synth_locked(opts, recipe, template, out, shards, contamination, fp, decisi
     with ray_runtime(opts.workers, opts.ray_address):
         # The engine first: a wrong model, a missing vLLM or a server that is down fails in
         # seconds, not after the passages of the whole corpus were cut.
-        engine = opts.engine or _engine(recipe)
+        engine = opts.engine or _engine(recipe.engine)
+        own = recipe.judge.engine_settings(recipe.engine) if recipe.judge.enabled else None
+        judge_engine = opts.judge_engine or (_engine(own) if own is not None else None)
         try:
             passages, selection = _passages(opts, recipe, shards, work)
+            messages_of = None
+            if template.kind == "ehr":
+                passages, selection["local_names"] = ehr_units(passages, recipe.ehr)
+                messages_of = ehr_messages_of(template, master, recipe.ehr.candidates)
             chunk_size = recipe.output.chunk_size
             chunks = [passages[i : i + chunk_size] for i in range(0, len(passages), chunk_size)]
-            run = ChunkRun(opts, recipe, template, engine, contamination, out, chunks)
+            checks = model_checks(recipe, (judge_engine or engine).model)
+            parts = {
+                "checks": checks,
+                "judge_engine": judge_engine,
+                "master": master,
+                "messages_of": messages_of,
+            }
+            run = ChunkRun(opts, recipe, template, engine, contamination, out, chunks, **parts)
             run.execute()
         finally:
             if opts.engine is None:
                 engine.close()
-    manifest = run.manifest(selection, fp, started)
+            if judge_engine is not None and opts.judge_engine is None:
+                judge_engine.close()
+    manifest = synth_manifest(run, selection, fp, started)
     atomic_write_json(manifest, manifest_path)
     return manifest
 
 
-def _engine(recipe: SynthRecipe) -> Engine:
+def _engine(settings) -> Engine:
     from jmedcorpus.synth.engines import make_engine
 
-    return make_engine(recipe.engine.name, recipe.engine.model, recipe.engine.options)
+    return make_engine(settings.name, settings.model, settings.options)
+
+
+def model_checks(recipe: SynthRecipe, judge_model: str) -> ModelChecks:
+    """The model checks the recipe turns on (:mod:`jmedcorpus.synth.model_checks`)."""
+    a, j = recipe.answer_check, recipe.judge
+    answer_check = None
+    if a.enabled:
+        answer_check = AnswerCheck(
+            k=a.k,
+            min_agreement=a.min_agreement,
+            with_passage=a.with_passage,
+            sampling=a.sampling(),
+            prompt=a.prompt,
+        )
+    judge = RubricJudge(rubric=j.rubric, min_score=j.min_score, sampling=j.sampling()) if j.enabled else None
+    return ModelChecks(answer_check=answer_check, judge=judge, judge_model=judge_model)
+
+
+def ehr_units(passages: list, settings) -> tuple[list, dict]:
+    """The EHR template's units: the local names of ``--local-names``, else those found in the
+    selected passages (:mod:`jmedcorpus.synth.ehr_names`); and their counts."""
+    if settings.local_names:
+        return units_from_file(settings.local_names, settings.max_names)
+    return units_from_passages(passages, settings.max_names)
+
+
+def ehr_messages_of(template, master: StandardMaster, n: int):
+    """The prompt of one local name: its passage (if any) and the master's ``n`` closest entries."""
+
+    def messages(unit) -> list[dict]:
+        candidates = format_candidates(master.candidates(unit.local_name, n))
+        return template.messages(
+            unit.text or "（本文なし）", local_name=unit.local_name, candidates=candidates
+        )
+
+    return messages
 
 
 def _passages(opts: SynthOptions, recipe: SynthRecipe, shards: list[str], work: str):

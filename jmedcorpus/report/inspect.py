@@ -15,7 +15,6 @@ from __future__ import annotations
 import argparse
 import difflib
 import os
-import re
 import shutil
 import sys
 
@@ -25,6 +24,7 @@ from jmedcorpus.report import inspect_read as rd
 from jmedcorpus.report.inspect_pager import Writer
 from jmedcorpus.report.inspect_render import View
 from jmedcorpus.report.inspect_run import list_documents, trace_id
+from jmedcorpus.report.inspect_synth import cmd_inspect_synth, is_synth_output, query_regex
 from jmedcorpus.report.thresholds import thresholds_by_step
 
 ANY = "\0any"  # --removed without a reason
@@ -136,6 +136,9 @@ def cmd_inspect(args) -> int:
         raise UserError("give the build output directory: jmedcorpus inspect OUT [options]")
     if remote.is_remote(out_path):  # a finished output in object storage: a local copy
         out_path = remote.fetch_output(out_path)
+    if is_synth_output(out_path):  # an output of `jmedcorpus synth`: its items and model checks
+        _check_numbers(args)
+        return cmd_inspect_synth(args, out_path, removed, ANY)
     out = rd.open_output(out_path)
     _check_numbers(args)
     view = _view(args, out)
@@ -184,12 +187,7 @@ def _check_alone(args, removed, option: str, allowed: tuple[str, ...] = ()) -> N
 
 
 def _view(args, out: rd.Output) -> View:
-    regex = None
-    if args.query is not None:
-        try:
-            regex = re.compile(args.query)
-        except re.error as e:
-            raise UserError(f"--query {args.query!r} is not a valid regular expression: {e}") from None
+    regex = query_regex(args.query)
     tty = sys.stdout.isatty()
     color = args.color == "always" or (
         args.color == "auto" and tty and "NO_COLOR" not in os.environ and os.environ.get("TERM") != "dumb"

@@ -52,6 +52,12 @@ def cmd_stats(args) -> int:
     url = None
     if remote.is_remote(args.output):  # a finished output in object storage: a local copy
         url, args.output = args.output, remote.fetch_output(args.output, progress)
+    from jmedcorpus.report.inspect_synth import is_synth_output
+
+    if is_synth_output(args.output):  # an output of `jmedcorpus synth`: its own statistics
+        from jmedcorpus.report.synth_stats import cmd_stats_synth
+
+        return cmd_stats_synth(args)
     stats = (
         recompute(args.output, progress=progress)
         if args.recompute

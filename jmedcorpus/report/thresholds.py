@@ -53,6 +53,8 @@ TABLE: dict[str, list[tuple[str, str, str, str]]] = {
     "minhash_dedup": [
         ("near_duplicate_jaccard", "min", "threshold", "estimated Jaccard to the kept document")
     ],
+    # no entry unless the recipe sets min_score (default None: the score is only recorded)
+    "medical_domain": [("medical_score", "min", "min_score", "classifier probability of medical text")],
 }
 
 #: use -> the signals that step writes (for ``inspect --id``: what each step measured)
@@ -73,6 +75,7 @@ MEASURED_BY: dict[str, tuple[str, ...]] = {
     "gopher_repetition": tuple(s for s, *_ in TABLE["gopher_repetition"]),
     "minhash_dedup": ("near_duplicate_jaccard", "cluster_size"),
     "boilerplate_lines": ("boilerplate_lines_removed",),
+    "medical_domain": ("medical_score",),
 }
 
 

@@ -1,7 +1,7 @@
-"""Parsed QA items (:class:`ExamItem`, :class:`FreeQA`) and :class:`Rejection`, with what both
-output shapes of :mod:`jmedcorpus.synth.parsing` (JSON and text) share: option labels, and
-:func:`build_exam`, which checks the fields of an exam item (5 distinct, non-empty options) and
-reads its answer as one letter ``a``-``e``.
+"""Parsed QA items (:class:`ExamItem`, :class:`FreeQA`, :class:`EhrItem`) and :class:`Rejection`,
+with what both output shapes of :mod:`jmedcorpus.synth.parsing` (JSON and text) share: option
+labels, and :func:`build_exam`, which checks the fields of an exam item (5 distinct, non-empty
+options) and reads its answer as one letter ``a``-``e``.
 """
 
 from __future__ import annotations
@@ -37,6 +37,12 @@ class ExamItem:
         """The text of the correct option."""
         return self.options[LETTERS.index(self.answer)]
 
+    def question_with_options(self) -> str:
+        """The question and its options as the exam prints them (``a. …`` lines): the training
+        item's user message, and what the model checks show a model."""
+        options = "\n".join(f"{letter}. {text}" for letter, text in zip(LETTERS, self.options))
+        return f"{self.question}\n{options}"
+
 
 @dataclass
 class FreeQA:
@@ -44,6 +50,16 @@ class FreeQA:
 
     question: str
     answer: str
+
+
+@dataclass
+class EhrItem:
+    """A local lab-test name normalized to an entry of the standard-name master: its ``code`` and
+    ``standard_name`` as the master writes them."""
+
+    local_name: str
+    code: str
+    standard_name: str
 
 
 @dataclass
@@ -94,7 +110,7 @@ def build_exam(question: str, options: list[str], answer: str, explanation: str)
     for i, key in enumerate(keys):
         if key in keys[:i]:
             return Rejection(SYNTH_DUPLICATE_OPTIONS, f"{LETTERS[keys.index(key)]}={LETTERS[i]}")
-    letter = _answer_letter(answer, keys)
+    letter = answer_letter(answer, keys)
     if isinstance(letter, Rejection):
         return letter
     return ExamItem(question.strip(), [o.strip() for o in options], letter, explanation.strip())
@@ -106,15 +122,15 @@ _MULTI_ANSWER = re.compile(rf"[(（]?[a-z][)）]?(?:(?:{_SEPARATOR})[(（]?[a-z]
 _LABELLED_ANSWER = re.compile(r"[(（]?([a-h])(?:[)）.:、。]|\s)\s*\S")
 
 
-def _answer_letter(answer: str, option_keys: list[str]) -> str | Rejection:
+def answer_letter(answer: str, option_keys: list[str]) -> str | Rejection:
     """The answer as a letter ``a``-``e``: from a letter in any spelling or from an option's text.
 
     >>> keys = [option_key(o) for o in ("胆管炎", "肝炎", "膵炎", "胆嚢炎", "PSL")]
-    >>> [_answer_letter(a, keys) for a in ("c", "(C)", "ｃ", "Ｄ．", "eです", "胆嚢炎", "b. 肝炎", "ＰＳＬ")]
+    >>> [answer_letter(a, keys) for a in ("c", "(C)", "ｃ", "Ｄ．", "eです", "胆嚢炎", "b. 肝炎", "ＰＳＬ")]
     ['c', 'c', 'c', 'd', 'e', 'd', 'b', 'e']
-    >>> _answer_letter("f", keys)
+    >>> answer_letter("f", keys)
     Rejection(reason='synth_answer_not_in_options', detail='letter f outside a-e')
-    >>> _answer_letter("b, d", keys)
+    >>> answer_letter("b, d", keys)
     Rejection(reason='synth_multiple_answers', detail='2 answers')
     """
     s = nfkc(answer).strip().strip("\"'「」『』`*").strip()

@@ -91,7 +91,7 @@ def parse_exam(raw: str) -> ExamItem | Rejection:
     >>> item.options[1], item.answer, item.answer_text
     ('UDCA', 'b', 'UDCA')
     """
-    obj = _json_of(raw)
+    obj = json_of(raw)
     if isinstance(obj, Rejection):
         return obj
     if obj is not None:
@@ -106,7 +106,7 @@ def parse_free(raw: str) -> FreeQA | Rejection:
     >>> parse_free("Q: 本症例で胆管炎の再増悪時に追加された薬剤は何か。\\nA: UDCA 600 mgが追加された。").answer
     'UDCA 600 mgが追加された。'
     """
-    obj = _json_of(raw)
+    obj = json_of(raw)
     if isinstance(obj, Rejection):
         return obj
     if obj is not None:
@@ -122,8 +122,25 @@ def parse_free(raw: str) -> FreeQA | Rejection:
     return FreeQA(question, answer)
 
 
+def json_object(raw: str | None) -> dict | None:
+    """The first JSON object of an output (fenced, amid chatter, with trailing commas), or None
+    when there is none or it is broken or cut: the model checks read their verdicts with it.
+
+    >>> json_object('評価です。```json\\n{"score": 4,}\\n```'), json_object('{"score": 4'), json_object("4点")
+    ({'score': 4}, None, None)
+    """
+    obj = json_of(raw or "")
+    return obj if isinstance(obj, dict) else None
+
+
+def json_fields(obj: dict) -> dict:
+    """A JSON object's values under our field names (``question``, ``options``, ``answer``,
+    ``explanation``), keys matched case- and width-insensitively with their Japanese synonyms."""
+    return _fields(obj)
+
+
 # --- JSON --------------------------------------------------------------------------------------
-def _json_of(raw: str) -> dict | Rejection | None:
+def json_of(raw: str) -> dict | Rejection | None:
     """The output's JSON object; a Rejection for an empty output or broken JSON; None when the
     output is not JSON (then it is read as text)."""
     if not raw or not raw.strip():

@@ -206,6 +206,24 @@ def _tagged_answers(raw: str) -> tuple[list[str], bool]:
     return [rest.splitlines()[0].strip()], False
 
 
+def answer_values(raw: str) -> list[str]:
+    """The answers an output states as text: ``[ans]…[/ans]`` tags, else answer lines
+    (``正解: c``, ``答えはｃです。``), in order (the answer check reads its answers with it).
+
+    >>> answer_values("考えると…\\n正解: ｃ"), answer_values("[ans]b[/ans]"), answer_values("c")
+    (['c'], ['b'], [])
+    """
+    answers, _ = _tagged_answers(raw)
+    if answers:
+        return answers
+    found = []
+    for line in raw.splitlines():
+        m = _ANSWER_LINE.match(nfkc(line)) or _ANSWER_SENTENCE.match(nfkc(line))
+        if m and m.group("rest").strip():
+            found.append(m.group("rest").strip())
+    return found
+
+
 def _clean(lines: list[str]) -> str:
     """Lines joined, ``[ans]`` tags (any width) and markdown emphasis removed."""
     text = _ANS_TAG_ANY_WIDTH.sub("", "\n".join(lines))

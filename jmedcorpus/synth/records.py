@@ -12,7 +12,13 @@ columns to filter or re-format on. The exam item is laid out as the licensing ex
     assistant:  正解: c
                 解説: <explanation>
 
-A free QA pair is ``user: question`` / ``assistant: answer``.
+A free QA pair is ``user: question`` / ``assistant: answer``; an EHR normalization item is laid
+out by its template (``item_user``: the local name; ``item_assistant``: standard name and code),
+with ``question`` = the local name, ``answer`` = the code, ``answer_text`` = the standard name.
+
+The model checks (:mod:`jmedcorpus.synth.model_checks`) add their columns to both kinds of row
+(null when a check is off or did not run): ``answer_check_answers``, ``answer_check_agreement``,
+``judge_score``, ``judge_rubric``, ``judge`` (JSON); rejected rows also keep ``judge_raw``.
 """
 
 from __future__ import annotations
@@ -21,14 +27,16 @@ import json
 
 import pyarrow as pa
 
-from jmedcorpus.constants import SYNTH_MAX_TOKENS
+from jmedcorpus.constants import SYNTH_DUPLICATE, SYNTH_MAX_TOKENS
 from jmedcorpus.synth.contamination import ContaminationIndex
+from jmedcorpus.synth.ehr_master import StandardMaster, parse_ehr
 from jmedcorpus.synth.engines.base import Completion
 from jmedcorpus.synth.grounding import GroundingCheck
-from jmedcorpus.synth.items import LETTERS, ExamItem, FreeQA, Rejection
+from jmedcorpus.synth.items import EhrItem, ExamItem, FreeQA, Rejection
 from jmedcorpus.synth.near_duplicates import NearDuplicateIndex
 from jmedcorpus.synth.parsing import parse_exam, parse_free
 from jmedcorpus.synth.passages import Passage
+from jmedcorpus.synth.prompts import PromptTemplate
 from jmedcorpus.synth.validation import exam_text, free_text, validate_exam, validate_free
 
 _MESSAGE = pa.struct([("role", pa.string()), ("content", pa.string())])
@@ -49,6 +57,15 @@ _COMMON = [
     ("prompt_tokens", pa.int64()),
     ("completion_tokens", pa.int64()),
 ]
+# the model checks' columns, on accepted and rejected rows
+_CHECKS = [
+    ("answer_check_answers", pa.list_(pa.string())),  # the k letters answered (null: unreadable)
+    ("answer_check_agreement", pa.float64()),  # share of them equal to the key
+    ("judge_score", pa.int64()),  # 1-5
+    ("judge_rubric", pa.string()),  # the rubric's id (judge_v1)
+    ("judge", pa.string()),  # JSON: the judge's model, criteria scores, comment
+]
+CHECK_FIELDS = tuple(name for name, _ in _CHECKS)
 ACCEPTED_SCHEMA = pa.schema(
     [
         ("id", pa.string()),
@@ -60,6 +77,7 @@ ACCEPTED_SCHEMA = pa.schema(
         ("explanation", pa.string()),  # exam only
         ("passage", pa.string()),  # the source passage, for audits of grounding
         *_COMMON[1:],
+        *_CHECKS,
     ]
 )
 REJECTED_SCHEMA = pa.schema(
@@ -70,6 +88,8 @@ REJECTED_SCHEMA = pa.schema(
         ("detail", pa.string()),  # counts, status codes, field names: never text
         ("attempts", pa.int64()),
         ("raw", pa.string()),  # the model output as generated (null when nothing was generated)
+        *_CHECKS,
+        ("judge_raw", pa.string()),  # the judge's output as generated
     ]
 )
 
@@ -88,21 +108,27 @@ def exam_messages(item: ExamItem) -> list[dict]:
     正解: c
     解説: Cである。
     """
-    options = "\n".join(f"{letter}. {text}" for letter, text in zip(LETTERS, item.options))
     return [
-        {"role": "user", "content": f"{item.question}\n{options}"},
+        {"role": "user", "content": item.question_with_options()},
         {"role": "assistant", "content": f"正解: {item.answer}\n解説: {item.explanation}"},
     ]
 
 
 class Judge:
-    """Decides each completion, in passage order (the near-duplicate index depends on order).
+    """Decides each completion by the rules, in passage order (the near-duplicate index depends
+    on order).
+
+    :meth:`judge` is the whole decision. A run with model checks splits it: :meth:`rules` (every
+    rule but the near-duplicate check, any order), the model checks on the items that passed,
+    then :meth:`commit` in passage order, so that only items accepted in the end enter the
+    near-duplicate index (a resumed run rebuilds it from the accepted rows: the same index).
 
     Args:
-        kind: ``exam`` or ``free`` (the template's kind: which parser and validators).
+        kind: ``exam``, ``free`` or ``ehr`` (the template's kind: which parser and validators).
         near_duplicate_threshold, grounding_min_overlap: see
             :mod:`jmedcorpus.synth.near_duplicates`, :mod:`jmedcorpus.synth.grounding`.
         contamination: benchmark n-grams, or None to skip that check.
+        master: the standard-name master (``ehr`` only).
     """
 
     def __init__(
@@ -112,8 +138,11 @@ class Judge:
         near_duplicate_threshold: float = 0.8,
         grounding_min_overlap: float = 0.5,
         contamination: ContaminationIndex | None = None,
+        master: StandardMaster | None = None,
     ) -> None:
-        self.kind = kind
+        if kind == "ehr" and master is None:
+            raise ValueError("the ehr kind needs a master")
+        self.kind, self.master = kind, master
         self.dedup = NearDuplicateIndex(near_duplicate_threshold)
         g = grounding_min_overlap
         self.grounding = GroundingCheck(min_answer_overlap=g, min_option_overlap=g, min_explanation_overlap=g)
@@ -121,27 +150,64 @@ class Judge:
 
     def judge(
         self, passage: Passage, completion: Completion
-    ) -> tuple[ExamItem | FreeQA | None, list[str], str]:
+    ) -> tuple[ExamItem | FreeQA | EhrItem | None, list[str], str]:
         """``(item, reasons, detail)``: ``reasons == []`` means accepted (and remembered)."""
+        item, reasons, detail = self.rules(passage, completion)
+        return item, (reasons if item is None else self.commit(item, reasons)), detail
+
+    def rules(
+        self, passage: Passage, completion: Completion
+    ) -> tuple[ExamItem | FreeQA | EhrItem | None, list[str], str]:
+        """:meth:`judge` without the near-duplicate check; ``item`` is None when nothing parsed."""
         if completion.error is not None:
             return None, [completion.error], completion.detail
         if completion.finish_reason == "length":
             return None, [SYNTH_MAX_TOKENS], f"cut at {completion.completion_tokens} generated tokens"
+        if self.kind == "ehr":
+            parsed = parse_ehr(completion.text or "")
+            if not isinstance(parsed, Rejection):
+                parsed = self.master.check(passage.local_name, *parsed)
+            return (
+                (None, [parsed.reason], parsed.detail) if isinstance(parsed, Rejection) else (parsed, [], "")
+            )
         parsed = (parse_exam if self.kind == "exam" else parse_free)(completion.text or "")
         if isinstance(parsed, Rejection):
             return None, [parsed.reason], parsed.detail
         validate = validate_exam if self.kind == "exam" else validate_free
         reasons = validate(
-            parsed, passage.text, dedup=self.dedup, contamination=self.contamination, grounding=self.grounding
+            parsed, passage.text, dedup=None, contamination=self.contamination, grounding=self.grounding
         )
         return parsed, reasons, ""
+
+    def is_duplicate(self, item) -> bool:
+        """Whether ``item`` is a near-duplicate of an item accepted so far (nothing is added)."""
+        text = _dedup_text(item)
+        return text is not None and self.dedup.is_duplicate(text)
+
+    def commit(self, item, reasons: list[str], later: list[str] = ()) -> list[str]:
+        """Every reason of a parsed item, in order: the rules', ``synth_duplicate`` against the
+        items accepted so far, then ``later`` (the model checks'); with none, the item is
+        accepted and remembered."""
+        text = _dedup_text(item)
+        duplicate = text is not None and self.dedup.is_duplicate(text)
+        reasons = [*reasons, *([SYNTH_DUPLICATE] if duplicate else []), *later]
+        if not reasons and text is not None:
+            self.dedup.add(text)
+        return reasons
 
     def remember(self, row: dict) -> None:
         """Re-add an accepted row of an earlier run to the near-duplicate index (resume)."""
         if self.kind == "exam":
             self.dedup.add(exam_text(ExamItem(row["question"], list(row["options"]), row["answer"], "")))
-        else:
+        elif self.kind == "free":
             self.dedup.add(free_text(FreeQA(row["question"], row["answer"])))
+
+
+def _dedup_text(item) -> str | None:
+    """What the near-duplicate index compares; None for EHR items (one unit per local name)."""
+    if isinstance(item, ExamItem):
+        return exam_text(item)
+    return free_text(item) if isinstance(item, FreeQA) else None
 
 
 def common_fields(passage: Passage, completion: Completion, run: dict, seed: int) -> dict:
@@ -164,7 +230,24 @@ def common_fields(passage: Passage, completion: Completion, run: dict, seed: int
     }
 
 
-def accepted_row(item: ExamItem | FreeQA, passage: Passage, common: dict) -> dict:
+def ehr_messages(item: EhrItem, template: PromptTemplate) -> list[dict]:
+    """Chat messages of an EHR item, laid out by its template's ``item_user``/``item_assistant``."""
+    fields = {"local_name": item.local_name, "code": item.code, "standard_name": item.standard_name}
+    return [
+        {"role": "user", "content": template.extra["item_user"].format(**fields).strip()},
+        {"role": "assistant", "content": template.extra["item_assistant"].format(**fields).strip()},
+    ]
+
+
+def accepted_row(
+    item: ExamItem | FreeQA | EhrItem,
+    passage: Passage,
+    common: dict,
+    checks: dict | None = None,
+    template: PromptTemplate | None = None,
+) -> dict:
+    """The training row of an accepted item; ``checks``: the model checks' columns;
+    ``template``: the prompt template (EHR items are laid out by it)."""
     if isinstance(item, ExamItem):
         fields = {
             "messages": exam_messages(item),
@@ -173,6 +256,15 @@ def accepted_row(item: ExamItem | FreeQA, passage: Passage, common: dict) -> dic
             "answer": item.answer,
             "answer_text": item.answer_text,
             "explanation": item.explanation,
+        }
+    elif isinstance(item, EhrItem):
+        fields = {
+            "messages": ehr_messages(item, template),
+            "question": item.local_name,
+            "options": None,
+            "answer": item.code,
+            "answer_text": item.standard_name,
+            "explanation": None,
         }
     else:
         fields = {
@@ -186,10 +278,13 @@ def accepted_row(item: ExamItem | FreeQA, passage: Passage, common: dict) -> dic
             "answer_text": item.answer,
             "explanation": None,
         }
-    return {**common, **fields, "passage": passage.text}
+    return {**common, **fields, "passage": passage.text, **_check_columns(checks)}
 
 
-def rejected_row(completion: Completion, reasons: list[str], detail: str, common: dict) -> dict:
+def rejected_row(
+    completion: Completion, reasons: list[str], detail: str, common: dict, checks: dict | None = None
+) -> dict:
+    """The row of a rejected generation; ``checks``: the model checks' columns and ``judge_raw``."""
     return {
         **common,
         "reason": reasons[0],
@@ -197,4 +292,10 @@ def rejected_row(completion: Completion, reasons: list[str], detail: str, common
         "detail": detail,
         "attempts": completion.attempts,
         "raw": completion.text,
+        **_check_columns(checks),
+        "judge_raw": (checks or {}).get("judge_raw"),
     }
+
+
+def _check_columns(checks: dict | None) -> dict:
+    return {name: (checks or {}).get(name) for name in CHECK_FIELDS}

@@ -10,6 +10,8 @@ from conftest import read_jsonl
 from datatrove.data import Document
 
 from jmedcorpus.pii import PersonalInfoRedactor, redact
+from jmedcorpus.pii import addresses as A
+from jmedcorpus.pii import initials as I
 from jmedcorpus.pii import patterns as P
 from jmedcorpus.pii.names import find_names, last_word_tokens, tokens_with_pos
 from jmedcorpus.text import mecab
@@ -64,41 +66,28 @@ def _reference_tokens_with_pos(text):
 
 def _reference_find_names(text):
     """The original rules, run at every token of the original tokens (names.py before issue 14)."""
-    from jmedcorpus.pii.names import (
-        _INITIALS,
-        _KANJI_KANA,
-        _TITLES_SPLIT,
-        EPONYM_SUFFIX,
-        HONORIFICS,
-        LABELS,
-        NOT_SURNAMES,
-        _merge,
-    )
+    from jmedcorpus.pii.eponyms import is_eponym
+    from jmedcorpus.pii.initials import find_initials
+    from jmedcorpus.pii.names import _KANJI_KANA, _TITLES_SPLIT, HONORIFICS, LABELS, NOT_SURNAMES, _merge
 
     def fold(t):
         return t.translate(P._FOLD)
 
-    spans = []
     f = fold(text)
-    for m in _INITIALS.regex.finditer(f):
-        s, e = m.span()
-        while s < e and f[s] in " :":
-            s += 1
-        if e > s:
-            spans.append((s, e))
+    spans = list(find_initials(f))
     toks = _reference_tokens_with_pos(text)
     n = len(toks)
     is_proper = [t[3].startswith("名詞-固有名詞") for t in toks]
     is_person = [t[3].startswith("名詞-固有名詞-人名") for t in toks]
     i = 0
     while i < n:
-        s, e, surf, pos = toks[i]
+        s, _e, surf, pos = toks[i]
         if pos.startswith("名詞-固有名詞-人名-姓") and surf not in NOT_SURNAMES:
             j = i + 1
             while j < n and toks[j][3].startswith("名詞-固有名詞-人名") and toks[j][0] - toks[j - 1][1] <= 1:
                 j += 1
-            whole = toks[j - 1][1] - s
-            eponym = j < n and any(toks[j][2].startswith(x) for x in EPONYM_SUFFIX)
+            whole = sum(len(t[2]) for t in toks[i:j])
+            eponym = is_eponym(f, s, toks[j - 1][1])
             if (len(surf) >= 2 or (j > i + 1 and whole >= 3)) and not eponym and _KANJI_KANA.match(surf):
                 spans.append((s, toks[j - 1][1]))
                 i = j
@@ -109,7 +98,11 @@ def _reference_find_names(text):
                 j -= 1
             if j < i:
                 first = toks[j][2]
-                if not (len(first) == 1 and fold(first).isascii()) and "地名-国" not in toks[j][3]:
+                if (
+                    not (len(first) == 1 and fold(first).isascii())
+                    and "地名-国" not in toks[j][3]
+                    and not is_eponym(f, toks[j][0], toks[i - 1][1])
+                ):
                     spans.append((toks[j][0], toks[i - 1][1]))
         if surf in LABELS or (i + 1 < n and surf + toks[i + 1][2] in LABELS):
             k = i + 1 if surf in LABELS else i + 2
@@ -130,7 +123,7 @@ def _reference_find_names(text):
                         and (j == k or toks[j][0] - toks[j - 1][1] <= 1)
                     ):
                         j += 1
-                    if j > k:
+                    if j > k and not is_eponym(f, toks[k][0], toks[j - 1][1]):
                         spans.append((toks[k][0], toks[j - 1][1]))
         i += 1
     return _merge(spans)
@@ -208,7 +201,7 @@ def test_redact_folds_once_and_still_finds_names_after_placeholders():
     text = "２０２１年４月１２日　患者氏名：山田　花子、ＴＥＬ　０３－１２３４－５６７８、Ｙ．Ｔ．さん"
     out, counts = redact(text)
     # (the full-width space is a token of its own, so the label rule stops at the surname: as before)
-    assert out == "<DATE>\u3000患者氏名：<NAME>\u3000花子、ＴＥＬ\u3000<PHONE>、<NAME>さん"
+    assert out == "２０２１年４月<DATE>\u3000患者氏名：<NAME>\u3000花子、ＴＥＬ\u3000<PHONE>、<NAME>さん"
     assert counts["name"] == 2 and counts["date"] == 1 and counts["phone"] == 1
 
 
@@ -221,11 +214,37 @@ _ORIGINAL = {
     + P._NA,
     "LABELLED_ID": P.LABELLED_ID.pattern.replace("I(?<![A-Za-z]I)D", "(?<![A-Za-z])ID"),
 }
-_GATED = ["DATE_FULL", "DATE_MONTH_DAY", "DATE_YEAR_MONTH", "BIRTH_YEAR_MONTH", "ADDRESS_CITY"]
+_GATED = [
+    (P, "DATE_FULL"),
+    (P, "DATE_MONTH_DAY"),
+    (P, "DATE_YEAR_MONTH"),
+    (P, "BIRTH_YEAR_MONTH"),
+    (A, "ADDRESS"),
+    (A, "ADDRESS_CITY"),
+    (A, "ADDRESS_RESIDENT"),
+    (A, "ADDRESS_TOWN"),
+    (I, "_DOTTED"),
+    (I, "_UNDOTTED"),
+    (I, "_UNDOTTED_LABELLED"),
+]
 _ALPHABET = list(
     "0123456789000001112-/.,: 　\n年月日生第XYZ市区町村郡丁目番地号室東京都新宿区西RHSTMrhstm+()@aIDNo"
-    "番号記号患者さん様氏先生歳ーABCKT"
+    "番号記号患者さん様氏先生歳ーABCKT・、水曜一二の"
 ) + ["令和", "平成", "昭和", "元", "マイナンバー", "個人番号", "カルテ番号", "生検番号", "ID No."]
+_ALPHABET += [
+    "在住",
+    "居住",
+    "の自宅",
+    "丁目",
+    "番地",
+    "症例",
+    "ちゃん",
+    "K.",
+    "Y.",
+    "(水)",
+    "青葉区",
+    "横浜市",
+]
 
 
 def _spans(matches):
@@ -234,8 +253,6 @@ def _spans(matches):
 
 @pytest.mark.parametrize("seed", range(4))
 def test_rewritten_and_gated_patterns_match_as_before(seed):
-    from jmedcorpus.pii.names import _INITIALS
-
     rng = random.Random(seed)
     original = {k: re.compile(v) for k, v in _ORIGINAL.items()}
     fired = 0
@@ -245,7 +262,7 @@ def test_rewritten_and_gated_patterns_match_as_before(seed):
             expected = _spans(regex.finditer(f))
             assert _spans(getattr(P, name).finditer(f)) == expected, (name, f)
             fired += bool(expected)
-        for gated in [getattr(P, name) for name in _GATED] + [_INITIALS]:
+        for gated in [getattr(module, name) for module, name in _GATED]:
             expected = _spans(gated.regex.finditer(f))
             assert _spans(gated.finditer(f)) == expected, (gated.regex.pattern[:40], f)
             fired += bool(expected)

@@ -27,13 +27,14 @@ from jmedcorpus.constants import (
     SYNTH_CONTAMINATED,
     SYNTH_DUPLICATE,
     SYNTH_ENGINE_ERROR,
+    SYNTH_JUDGE_UNPARSEABLE,
     SYNTH_MAX_TOKENS,
 )
 from jmedcorpus.errors import UserError
 from jmedcorpus.pipelines.build import BuildOptions, build
 from jmedcorpus.pipelines.synth import SynthOptions, synth
 from jmedcorpus.recipe import load_recipe
-from jmedcorpus.synth.config import load_synth_recipe, synth_recipe_from_dict
+from jmedcorpus.synth.config import load_synth_recipe, override, synth_recipe_from_dict
 from jmedcorpus.synth.passages import passages_from_shards
 from jmedcorpus.synth.prompts import load_template
 
@@ -310,3 +311,85 @@ def test_openai_engine_through_a_loopback_server(first, corpus, model, data_dir,
         k: expected[k] for k in ("question", "options", "answer", "explanation", "messages")
     }
     assert m["counts"]["accepted"] + m["counts"]["rejected"] == m1["counts"]["passages"]
+
+
+# --- the model checks and the EHR template on the tiny model: guaranteed properties only ------
+def test_model_checks_on_the_tiny_model(first, corpus, model, data_dir, tmp_path):
+    """Answer check and judge asked of the real model. What it answers is not guaranteed: the
+    test asserts that every item passing the rules was checked, counts add up, every item has
+    a score or a reason, and a resumed run asks nothing again."""
+    src, _ = first
+    out = tmp_path / "qa"
+    os.makedirs(out)
+    shutil.copytree(src / ".cache", out / ".cache")  # the generations: from the first run's cache
+    shutil.copy(src / ".jmedcorpus", out)  # the marker that lets synth write into a non-empty folder
+    r = recipe(model)
+    r.answer_check = override(r.answer_check, enabled=True, k=2, max_tokens=8)
+    r.judge = override(r.judge, enabled=True, max_tokens=24)
+
+    def go():
+        opts = SynthOptions(
+            [str(corpus)], str(out), r, [str(data_dir / "igakuqa_ja.jsonl")], workers=2, progress=False
+        )
+        return synth(opts)
+
+    m = go()
+    t, mc, c = m["throughput"], m["model_checks"], m["counts"]
+    assert t["requests_sent"] == 0 and t["requests_from_cache"] == c["passages"] == 25
+    assert c["accepted"] + c["rejected"] == 25 and sum(c["rejected_by_reason"].values()) == c["rejected"]
+    assert mc["items_checked"] >= 1 and t["check_requests_sent"] == 3 * mc["items_checked"]
+    everything = rows(out, "rejected") + (rows(out, "data") if c["accepted"] else [])
+    checked = [x for x in everything if x["judge_rubric"]]
+    assert len(checked) == mc["items_checked"]
+    memorized = next(x for x in everything if x["id"] == MEMORIZED_ITEM)  # it passes every rule
+    assert memorized["judge_rubric"] == "judge_v1" and len(memorized["answer_check_answers"]) == 2
+    for x in checked:  # a score, or the reason why there is none
+        assert (x["judge_score"] is None) == (SYNTH_JUDGE_UNPARSEABLE in (x.get("reasons") or [])), x["id"]
+    for x in everything:
+        assert set(x.get("reasons") or []) <= KNOWN_REASONS
+        if "reasons" not in x:  # accepted: passed both checks
+            assert x["judge_score"] >= 3 and x["answer_check_agreement"] >= 0.5
+    # resume: the last chunk written again, from the cache only
+    last = max(glob.glob(str(out / ".work" / "chunks" / "*.json")))
+    number = os.path.basename(last)[len("chunk-") : -len(".json")]
+    for path in [last, out / "manifest.json", *glob.glob(str(out / "*" / f"*-{number}.parquet"))]:
+        os.remove(path)
+    m2 = go()
+    assert m2["throughput"]["requests_sent"] == m2["throughput"]["check_requests_sent"] == 0
+    assert m2["counts"] == c and m2["model_checks"]["score_distribution"] == mc["score_distribution"]
+
+
+def test_ehr_template_on_the_tiny_model(corpus, model, passages, data_dir, tmp_path):
+    """One item per distinct local name of the passages; whatever the model answers, each is
+    accepted with a code and name of the master or rejected with a known reason."""
+    from jmedcorpus.synth.ehr_master import StandardMaster
+    from jmedcorpus.synth.ehr_names import local_names_in
+
+    r = recipe(model)
+    r.template, r.ehr.master = "ehr_lab_name_v1", str(data_dir / "lab_master_jlac_like.csv")
+    r.sampling = type(r.sampling)(temperature=0.0, max_tokens=40, seed=0)
+    m = synth(SynthOptions([str(corpus)], str(tmp_path / "ehr"), r, workers=2, progress=False))
+    names = {n for p in passages.values() for n in local_names_in(p.text)}
+    c = m["counts"]
+    assert m["selection"]["local_names"]["local_names"] == len(names) == c["passages"] >= 10
+    assert c["accepted"] + c["rejected"] == len(names)
+    rejected = rows(tmp_path / "ehr", "rejected")
+    assert all(x["kind"] == "ehr" and set(x["reasons"]) <= KNOWN_REASONS for x in rejected)
+    master = StandardMaster.from_csv(r.ehr.master)
+    for x in rows(tmp_path / "ehr", "data") if c["accepted"] else []:
+        assert master.check(x["question"], x["answer"], x["answer_text"]) is not None
+        assert master.by_code[x["answer"]].name == x["answer_text"] and x["question"] in names
+
+
+def test_cli_turns_the_checks_on(corpus, model, tmp_path, capsys):
+    args = ["synth", "--input", str(corpus), "--output", str(tmp_path / "qa"), "--engine", "transformers"]
+    args += ["--model", str(model), "--temperature", "0", "-n", "3", "--no-progress", "--max-tokens", "5"]
+    args += ["--min-tokens", "5", "--answer-check", "--answer-k", "2", "--judge", "--judge-min-score", "1"]
+    assert main(args) == 0
+    printed = capsys.readouterr().out
+    assert "judge (judge_v1): mean score None" in printed and "answer check: 0 items" in printed
+    with open(tmp_path / "qa" / "manifest.json", encoding="utf-8") as f:
+        m = json.load(f)
+    assert m["recipe"]["answer_check"]["enabled"] and m["recipe"]["answer_check"]["k"] == 2
+    assert m["recipe"]["judge"]["enabled"] and m["recipe"]["judge"]["min_score"] == 1
+    assert m["model_checks"]["items_checked"] == 0  # every output cut at 5 tokens: nothing to check

@@ -84,3 +84,19 @@ def test_engine_errors_are_one_line(tmp_path, model_dir):
         make_engine("transformers", str(model_dir), {"batchsize": 2})
     with pytest.raises(UserError, match="unknown engine 'tgi'"):
         make_engine("tgi", "m", {})
+
+
+def test_requests_sampled_differently_are_never_batched_together(model_dir):
+    """A synth chunk's model checks send answer requests (sampled, 256 tokens) with judge
+    requests (greedy) in one call: each must get its own settings, as it would alone."""
+    cut = SamplingSettings(temperature=0.0, max_tokens=3)
+    mixed = requests() + [Request(f"q#{i}", r.messages, cut, r.seed) for i, r in enumerate(requests())]
+    engine = TransformersEngine(str(model_dir), batch_size=8)
+    out = by_key(engine.generate(mixed))
+    alone = by_key(engine.generate(requests()))
+    for i in range(len(PASSAGES)):
+        assert out[f"q#{i}"].completion_tokens <= 3  # the short setting, not the first request's 16
+        assert (out[f"p#{i}"].text, out[f"p#{i}"].completion_tokens) == (
+            alone[f"p#{i}"].text,
+            alone[f"p#{i}"].completion_tokens,
+        )

@@ -58,11 +58,14 @@ def test_fixture_expectations_use_defined_reasons_in_order():
             assert rec["expect"] == order, rec["id"]
 
 
-def test_every_synth_reason_is_engine_parse_or_validation():
+def test_every_synth_reason_is_engine_parse_validation_model_check_or_master():
     from jmedcorpus.constants import SYNTH_ENGINE_ERROR, SYNTH_MAX_TOKENS, SYNTH_PROMPT_TOO_LONG
+    from jmedcorpus.synth.ehr_master import MASTER_REASONS
+    from jmedcorpus.synth.model_checks import CHECK_REASONS
 
     engine = {SYNTH_PROMPT_TOO_LONG, SYNTH_ENGINE_ERROR, SYNTH_MAX_TOKENS}
-    assert set(PARSE_REASONS) | set(REASON_ORDER) | engine == SYNTH_REASONS
+    found = set(PARSE_REASONS) | set(REASON_ORDER) | engine | set(CHECK_REASONS) | set(MASTER_REASONS)
+    assert found == SYNTH_REASONS
     assert all(r.startswith("synth_") and r == r.lower() for r in SYNTH_REASONS)
 
 

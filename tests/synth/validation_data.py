@@ -1,5 +1,6 @@
 """Test data of the validation tests (test_validation, test_grounding, test_near_duplicates,
-test_contamination): the fixture outputs, case-report passages and exam questions."""
+test_contamination) and the model checks' (test_answer_check, test_rubric_judge): the fixture
+outputs, case-report passages and exam questions."""
 
 from __future__ import annotations
 
@@ -17,3 +18,18 @@ P_PTO = PASSAGES["medtxt-cr-0009"]  # intrahepatic portosystemic shunt closed by
 
 def exam(question, options, answer="a", explanation="") -> ExamItem:
     return ExamItem(question, list(options), answer, explanation)
+
+
+# an item the checks are asked about: the one the UDCA passage supports, key a
+UDCA_ITEM = exam(
+    "胆管炎の再増悪時に追加された薬剤はどれか。",
+    [
+        "ウルソデオキシコール酸",
+        "プレドニゾロン",
+        "ミコフェノール酸モフェチル",
+        "レボフロキサシン",
+        "セフメタゾール",
+    ],
+    "a",
+    "胆管炎の再増悪時にウルソデオキシコール酸が追加された。",
+)

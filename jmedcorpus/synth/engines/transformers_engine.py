@@ -1,9 +1,9 @@
 """The ``transformers`` engine: Hugging Face transformers in this process, on CPU or one GPU.
 
 For small models, for machines without vLLM, and for the tests (a tiny model built locally). It
-is the slow engine: no continuous batching, no paged attention. Requests are sorted by prompt
-length and generated ``batch_size`` at a time with left padding, so a batch wastes little on
-padding.
+is the slow engine: no continuous batching, no paged attention. Requests with the same sampling
+settings are sorted by prompt length and generated ``batch_size`` at a time with left padding,
+so a batch wastes little on padding.
 
 Seeds: with ``temperature > 0`` each batch is sampled after ``torch.manual_seed`` with the seed of
 its first request; with ``batch_size=1`` every request has its own seed, so a passage gets the
@@ -99,9 +99,15 @@ class TransformersEngine(Engine):
     def generate(self, requests: list[Request]) -> Iterator[Completion]:
         fitting, rejected = self.fit.split(requests)
         yield from rejected
-        fitting.sort(key=lambda pair: len(pair[1]))
-        for i in range(0, len(fitting), self.batch_size):
-            batch = fitting[i : i + self.batch_size]
+        # a batch is generated with one set of sampling settings: requests are batched only with
+        # requests sampled alike (a synth chunk's model checks mix answers and judge verdicts)
+        groups: dict = {}
+        for pair in sorted(fitting, key=lambda pair: len(pair[1])):
+            groups.setdefault(pair[0].sampling, []).append(pair)
+        batches = [
+            g[i : i + self.batch_size] for g in groups.values() for i in range(0, len(g), self.batch_size)
+        ]
+        for batch in batches:
             try:
                 yield from self._generate_batch(batch)
             except (RuntimeError, ValueError) as e:  # e.g. out of memory: the batch fails, the run goes on
