@@ -536,7 +536,11 @@ def main() -> None:
                 if not args.keep:
                     shutil.rmtree(out, ignore_errors=True)
             median = statistics.median(r["seconds"] for r in runs)
-            py = str(Path(find_jmedcorpus()).parent / "python") if tool.startswith("jmedcorpus") else str(python)
+            py = (
+                str(Path(find_jmedcorpus()).parent / "python")
+                if tool.startswith("jmedcorpus")
+                else str(python)
+            )
             tools[tool] = {
                 **runs[-1],
                 "version": _version(py, tool.split("-")[0]),

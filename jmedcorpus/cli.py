@@ -21,6 +21,7 @@ examples:
   jmedcorpus build recipes/ja_medical.yaml --input 'data/**/*.jsonl.zst' papers.parquet --output out/ --workers 8
   jmedcorpus build my_recipe.yaml --input notes/ --text-field body --output out/ --ray-address auto
   jmedcorpus build --input papers/ reports.jsonl --output out/ --decontaminate-against igakuqa.jsonl jmmlu_med.csv
+  AWS_ENDPOINT_URL=http://minio:9000 jmedcorpus build --input s3://raw/ja/ --output s3://built/ja-v1/
 
 output (see README "Output"):
   OUT/data/train-XXXXX-of-YYYYY.parquet   kept documents: id, text, source, signal columns
@@ -62,14 +63,16 @@ def _build_parser() -> argparse.ArgumentParser:
         required=True,
         metavar="PATH",
         help="input files, directories (searched recursively) or quoted globs; JSONL (.jsonl, .gz, .zst; .json "
-        "arrays), Parquet, .txt, JATS XML (.xml, .nxml) and tar archives of it (.tar.gz: PMC bulk packages); repeatable",
+        "arrays), Parquet, .txt, JATS XML (.xml, .nxml) and tar archives of it (.tar.gz: PMC bulk packages); "
+        "or an object-store URL (s3://bucket/prefix, gs://...: mirrored into $JMEDCORPUS_CACHE); repeatable",
     )
     b.add_argument(
         "--output",
         "-o",
         required=True,
         metavar="OUT",
-        help="output directory (created; re-running on it resumes)",
+        help="output directory (created; re-running on it resumes), or an object-store URL "
+        "(e.g. s3://bucket/built: built in a local working copy, then uploaded with manifest.json last)",
     )
     b.add_argument(
         "--workers",

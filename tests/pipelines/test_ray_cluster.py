@@ -10,7 +10,6 @@ import json
 import os
 import secrets
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -20,22 +19,12 @@ from pathlib import Path
 import psutil
 import pyarrow.parquet as pq
 import pytest
+from seaweedfs_server import free_ports
 
 pytestmark = [pytest.mark.ray, pytest.mark.cluster]
 REPORTS = "case_reports_ja.jsonl"
 NODE_PORT_FLAGS = ("--node-manager-port", "--object-manager-port", "--dashboard-agent-listen-port",
                    "--dashboard-agent-grpc-port", "--runtime-env-agent-port", "--metrics-export-port")  # fmt: skip
-
-
-def _free_ports(n: int) -> list[int]:
-    socks = [socket.socket() for _ in range(n)]
-    try:
-        for s in socks:
-            s.bind(("127.0.0.1", 0))
-        return [s.getsockname()[1] for s in socks]
-    finally:
-        for s in socks:
-            s.close()
 
 
 class Cluster:
@@ -51,12 +40,12 @@ class Cluster:
             RAY_AUTH_TOKEN=secrets.token_hex(32),
         )
         self.ray = os.path.join(os.path.dirname(sys.executable), "ray")
-        self.port = _free_ports(1)[0]
+        self.port = free_ports(1)[0]
         self.address = f"127.0.0.1:{self.port}"
         self.node_ports: dict[str, int] = {}
 
     def start(self, name: str, *args: str) -> None:
-        ports = _free_ports(len(NODE_PORT_FLAGS))
+        ports = free_ports(len(NODE_PORT_FLAGS))
         self.node_ports[name] = ports[0]
         flags = [f"{flag}={port}" for flag, port in zip(NODE_PORT_FLAGS, ports)]
         cmd = [self.ray, "start", *args, "--node-ip-address=127.0.0.1", f"--temp-dir={self.temp}", *flags]
