@@ -429,10 +429,13 @@ def report(res: dict) -> str:
         f"| {2 * one['mb_per_s']:.2f} | {2 * one['docs_per_s']:,.0f} | | |"
     )
     m = b["memory"]
-    worker_peak = m["peak_rss_mb_by_role"].get("ray_worker", 0)
+    # Ray workers, or the forked worker processes of the processes engine
+    worker_peak = m["peak_rss_mb_by_role"].get("ray_worker") or m["peak_rss_mb_by_role"].get(
+        "python_child", 0
+    )
     lines.append(
         f"| {b['name']} | {b['seconds']:.1f} | {b['mb_per_s']:.2f} | {b['docs_per_s']:,.0f} "
-        f"| {m['peak_total_rss_mb']:.0f} | {worker_peak:.0f} (largest Ray worker) |"
+        f"| {m['peak_total_rss_mb']:.0f} | {worker_peak:.0f} (largest worker) |"
     )
     t = b["manifest_timing_seconds"]
     lines.append(

@@ -28,6 +28,15 @@ def register_step(name: str) -> Callable[[T], T]:
     return deco
 
 
+def declared_signal_kinds() -> dict[str, str]:
+    """Signal name → kind (``ratio``, ``score``, ``count``, ``sparse_count``) as the registered
+    steps declare them in ``signal_kinds`` (see :mod:`jmedcorpus.steps`)."""
+    kinds: dict[str, str] = {}
+    for cls in registered_steps().values():
+        kinds.update(getattr(cls, "signal_kinds", {}))
+    return kinds
+
+
 def registered_steps() -> dict[str, type]:
     """All registered steps, importing the step modules first."""
     import jmedcorpus.steps  # noqa: F401  (imports every module that registers steps)

@@ -6,6 +6,12 @@ Step conventions (every registered step follows them):
   defaults, validated with ``ValueError`` (the recipe loader turns that into a one-line error);
 - ``signal_fields`` maps each ``doc.metadata`` key the step writes to its Arrow type
   (``"float64"``, ``"int64"``, ``"string"``): these become columns of the output shards;
+- ``signal_kinds`` (optional) says what a numeric signal is, where its name does not: ``ratio``
+  or ``score`` (a value in [0, 1]: 50 linear bins), ``count`` (non-negative, wide range: bins per
+  decade on a log axis) or ``sparse_count`` (a count that is 0 on most documents, such as
+  redactions: integer bins 0-49, and the share of documents with at least one). Undeclared
+  signals are a ratio when their name ends in ratio/frac/score/... and a count otherwise
+  (:func:`jmedcorpus.report.stats.kind_of`);
 - filters write their signal into ``doc.metadata`` *before* deciding, and return ``True`` or
   ``(False, REASON)`` with a reason constant from :mod:`jmedcorpus.constants`.
 """

@@ -55,6 +55,7 @@ class BoilerplateLines(PipelineStep):
     type = "🫂 - DEDUP"
     is_global = True
     signal_fields: ClassVar[dict[str, str]] = {"boilerplate_lines_removed": "int64"}
+    signal_kinds: ClassVar[dict[str, str]] = {"boilerplate_lines_removed": "sparse_count"}
     reason = BOILERPLATE_ONLY
 
     def __init__(

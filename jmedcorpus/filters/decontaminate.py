@@ -252,6 +252,10 @@ class BenchmarkDecontaminator(BaseFilter):
         META_DECONTAM_FRACTION: "float64",
         META_DECONTAM_REMOVED_CHARS: "int64",
     }
+    signal_kinds: ClassVar[dict[str, str]] = {
+        META_DECONTAM_FRACTION: "ratio",
+        META_DECONTAM_REMOVED_CHARS: "sparse_count",
+    }
 
     def __init__(
         self,

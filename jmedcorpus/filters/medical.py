@@ -32,6 +32,7 @@ class MedicalDensityFilter(BaseFilter):
 
     name = "medical density"
     signal_fields: ClassVar[dict[str, str]] = {META_MEDICAL_DENSITY: "float64"}
+    signal_kinds: ClassVar[dict[str, str]] = {META_MEDICAL_DENSITY: "ratio"}  # a share of words
 
     def __init__(self, *, min_density: float = 0.0, exclusion_writer=None) -> None:
         super().__init__(exclusion_writer)

@@ -173,6 +173,11 @@ def _reasons(stats: Mapping) -> str:
 
 def _signal_caption(signal: Mapping) -> str:
     parts = [f"kept {_n(signal.get('count_kept'))} · removed {_n(signal.get('count_removed'))}"]
+    kept = list(signal.get("kept") or [])
+    if signal.get("kind") == "sparse_count" and kept and sum(kept):
+        # bin 0 holds the documents with none: what a reader of a redaction count wants first
+        with_any = sum(kept) - kept[0]
+        parts.append(f"kept documents with ≥ 1: {_n(with_any)} ({100 * with_any / sum(kept):.1f} %)")
     if signal.get("min") is not None or signal.get("max") is not None:
         parts.append(f"range {_n(signal.get('min'))} – {_n(signal.get('max'))}")
     q = _dict(signal.get("quantiles_kept"))

@@ -12,8 +12,10 @@ What is measured, for kept and for removed documents:
 
 - counts of documents, characters and MeCab tokens per step (a removed document's characters and
   tokens are those measured before it was dropped, from its ``signals``);
-- a histogram of every numeric signal column (fixed bins: 50 linear bins on [0, 1] for ratios,
-  fractions and scores; 8 bins per decade from 1 to 10^7 for counts), plus three measured here
+- a histogram of every numeric signal column, binned by its kind (:func:`kind_of`: what the
+  step declares in ``signal_kinds``, else a rule on the name): 50 linear bins on [0, 1] for
+  ratios and scores; 8 bins per decade from 1 to 10^7 for counts; integer bins 0-49 for sparse
+  counts (redactions: 0 on most documents), with the share of documents that have any; plus three measured here
   from the text: ``sentences`` (:func:`~jmedcorpus.text.sentences.sentence_spans`),
   ``kanji_ratio`` and ``ascii_ratio`` (letters);
 - sources, and document types from the text (:func:`document_type`);
@@ -28,6 +30,7 @@ No document text is stored: terms are corpus-wide counts of words.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import re
@@ -38,11 +41,12 @@ import pyarrow as pa
 
 from jmedcorpus.text.mecab import get_pos_tagger
 
-STATS_VERSION = 1
+STATS_VERSION = 2  # 2: bins by declared signal kind (medical_density as a ratio, pii_* as sparse counts)
 TERM_CHARS = 1000
 TOP_TERMS = 60
 RATIO_EDGES = np.linspace(0.0, 1.0, 51)
 COUNT_EDGES = np.concatenate([[0.0], np.logspace(0, 7, 57)])
+SPARSE_EDGES = np.arange(0.0, 51.0)  # 0, 1, ..., 49 and the last bin for 49 and more
 _NOT_SIGNALS = {"id", "text", "source", "language", "step", "reason", "detail", "duplicate_of", "cluster"}
 _LINEAR = re.compile(r"(ratio|frac|score|gram|grams|jaccard|repetition|fraction)$")
 _GROUPS = (
@@ -61,8 +65,30 @@ _PAPER = re.compile(
 )
 
 
+@functools.cache
+def _declared() -> dict[str, str]:
+    from jmedcorpus.registry import declared_signal_kinds
+
+    return declared_signal_kinds()
+
+
+def kind_of(name: str) -> str:
+    """``ratio``, ``score``, ``count`` or ``sparse_count``: as the writing step declares it, else
+    ``ratio`` for names ending in ratio/frac/score/gram(s)/jaccard/repetition/fraction.
+
+    >>> kind_of("medical_density"), kind_of("pii_name"), kind_of("hiragana_ratio"), kind_of("chars")
+    ('ratio', 'sparse_count', 'ratio', 'count')
+    """
+    return _declared().get(name) or ("ratio" if _LINEAR.search(name) else "count")
+
+
 def scale_of(name: str) -> str:
-    return "linear" if _LINEAR.search(name) else "log"
+    return "log" if kind_of(name) == "count" else "linear"
+
+
+def edges_of(name: str) -> np.ndarray:
+    kind = kind_of(name)
+    return COUNT_EDGES if kind == "count" else SPARSE_EDGES if kind == "sparse_count" else RATIO_EDGES
 
 
 def group_of(name: str) -> str:
@@ -140,7 +166,7 @@ def _add_values(part: dict, side: str, name: str, values: list) -> None:
     arr = arr[~np.isnan(arr)]
     if not len(arr):
         return
-    edges = RATIO_EDGES if scale_of(name) == "linear" else COUNT_EDGES
+    edges = edges_of(name)
     h = part["hist"].setdefault(
         name, {"kept": [0] * (len(edges) - 1), "removed": [0] * (len(edges) - 1), "min": None, "max": None}
     )
@@ -275,7 +301,7 @@ def _top(counter: dict, n: int = TOP_TERMS) -> list:
 
 
 def finalize(part: dict, manifest: dict) -> dict:
-    """The stats of a build (schema ``stats_version`` 1) from the merged partial and the manifest."""
+    """The stats of a build (schema ``stats_version`` 2) from the merged partial and the manifest."""
     from jmedcorpus.report.thresholds import thresholds_from_recipe
 
     thresholds = thresholds_from_recipe(manifest.get("recipe", {}))
@@ -300,8 +326,9 @@ def finalize(part: dict, manifest: dict) -> dict:
     signals = {}
     for name in sorted(part["hist"]):
         h = part["hist"][name]
-        edges = RATIO_EDGES if scale_of(name) == "linear" else COUNT_EDGES
+        edges = edges_of(name)
         signals[name] = {
+            "kind": kind_of(name),
             "scale": scale_of(name),
             "group": group_of(name),
             "edges": [round(float(e), 6) for e in edges],

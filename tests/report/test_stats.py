@@ -63,6 +63,36 @@ def test_stats_agree_with_the_manifest(built):
     assert stats["document_types"]["kept"]["case_report"] > 0
     assert stats["terms"]["sample_documents"] > 0 and stats["terms"]["nouns"]
     assert isinstance(stats["redactions"], dict)  # personal_info's placeholder counts, by type
+    # kinds declared by the steps: medical_density is a share of words (binned on [0, 1], so its
+    # median is not the top bin of a count axis), pii_* are sparse counts on integer bins
+    density = stats["signals"]["medical_density"]
+    assert density["kind"] == "ratio" and density["scale"] == "linear" and density["edges"][-1] == 1.0
+    assert 0 < density["quantiles_kept"]["p50"] < 1
+    pii = stats["signals"]["pii_name"]
+    assert pii["kind"] == "sparse_count" and pii["edges"][:3] == [0.0, 1.0, 2.0]
+
+
+def test_every_numeric_signal_has_a_known_kind():
+    from jmedcorpus.registry import declared_signal_kinds, registered_steps
+    from jmedcorpus.report.stats import kind_of
+
+    kinds = {"ratio", "score", "count", "sparse_count"}
+    assert set(declared_signal_kinds().values()) <= kinds
+    for cls in registered_steps().values():
+        declared = getattr(cls, "signal_kinds", {})
+        assert set(declared) <= set(getattr(cls, "signal_fields", {})), cls.__name__  # no stale names
+        for name, arrow in getattr(cls, "signal_fields", {}).items():
+            if arrow != "string":
+                assert kind_of(name) in kinds
+
+
+def test_a_sparse_count_caption_gives_the_share_with_any():
+    from jmedcorpus.report.html import _signal_caption
+
+    caption = _signal_caption(
+        {"kind": "sparse_count", "kept": [90, 8, 2], "count_kept": 100, "count_removed": 0}
+    )
+    assert "with ≥ 1: 10 (10.0 %)" in caption
 
 
 def test_stats_hold_no_document_text(built, data_dir):
