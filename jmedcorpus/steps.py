@@ -6,6 +6,9 @@ Step conventions (every registered step follows them):
   defaults, validated with ``ValueError`` (the recipe loader turns that into a one-line error);
 - ``signal_fields`` maps each ``doc.metadata`` key the step writes to its Arrow type
   (``"float64"``, ``"int64"``, ``"string"``): these become columns of the output shards;
+- ``other_signals`` (optional) names signals written outside ``signal_fields``: by a mode
+  (``language``'s paragraph mode) or by a global stage on removed records (``minhash_dedup``);
+  ``inspect --id`` shows what ``signal_fields`` and ``other_signals`` list;
 - ``signal_kinds`` (optional) says what a numeric signal is, where its name does not: ``ratio``
   or ``score`` (a value in [0, 1]: 50 linear bins), ``count`` (non-negative, wide range: bins per
   decade on a log axis) or ``sparse_count`` (a count that is 0 on most documents, such as

@@ -74,6 +74,8 @@ class MinhashDedup(PipelineStep):
     type = "🫂 - DEDUP"
     is_global = True
     signal_fields: ClassVar[dict[str, str]] = {}
+    # on the removed records only, written by the clustering stage
+    other_signals: ClassVar[tuple[str, ...]] = ("near_duplicate_jaccard", "cluster_size")
     reason = DEDUP_NEAR_DUPLICATE
 
     def __init__(

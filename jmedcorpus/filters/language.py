@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import functools
 import os
+from typing import ClassVar
 
 from datatrove.pipeline.filters.base_filter import BaseFilter
 
@@ -151,6 +152,9 @@ class LanguageFilter(BaseFilter):
             0 classifies whole texts, however long (slower on long documents).
     """
 
+    signal_fields: ClassVar[dict[str, str]] = {META_LANGUAGE: "string", META_LANGUAGE_SCORE: "float64"}
+    other_signals: ClassVar[tuple[str, ...]] = ("language_allowed_fraction", "language_removed_chars")
+
     name = "language"
 
     def __init__(
@@ -188,7 +192,7 @@ class LanguageFilter(BaseFilter):
         self.min_paragraph_chars = min_paragraph_chars
         self.min_allowed_fraction = min_allowed_fraction
         self.drop_other_paragraphs = drop_other_paragraphs
-        self.signal_fields = {META_LANGUAGE: "string", META_LANGUAGE_SCORE: "float64"}
+        self.signal_fields = dict(type(self).signal_fields)
         if mode == "paragraph":
             self.signal_fields |= {"language_allowed_fraction": "float64", "language_removed_chars": "int64"}
 

@@ -15,14 +15,14 @@ from jmedcorpus.report.inspect_render import (
     quarantine_json,
     quarantine_lines,
 )
-from jmedcorpus.report.thresholds import MEASURED_BY, crossed, describe
+from jmedcorpus.report.thresholds import crossed, describe, measured_by
 
 
 def _owners(rec: dict, view: View) -> dict[str, str]:
     """signal -> the last step (up to the removing one) that measures it: the value is its."""
     owners = {}
     for s in view.steps:
-        for signal in MEASURED_BY.get(s.get("use", s["name"]), ()):
+        for signal in measured_by(s.get("use", s["name"])):
             if signal in rec["signals"]:
                 owners[signal] = s["name"]
         if rec["status"] == "removed" and s["name"] == rec["step"]:

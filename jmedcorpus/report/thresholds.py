@@ -55,28 +55,24 @@ TABLE: dict[str, list[tuple[str, str, str, str]]] = {
     ],
     # no entry unless the recipe sets min_score (default None: the score is only recorded)
     "medical_domain": [("medical_score", "min", "min_score", "classifier probability of medical text")],
+    "medical_density": [("medical_density", "min", "min_density", "share of medical-looking words")],
 }
 
-#: use -> the signals that step writes (for ``inspect --id``: what each step measured)
-MEASURED_BY: dict[str, tuple[str, ...]] = {
-    "normalize": ("normalize_changed_chars",),
-    "mecab": ("chars", "mecab_tokens"),
-    "language": ("language", "language_score", "language_allowed_fraction", "language_removed_chars"),
-    "doc_length": ("non_space_chars",),
-    "hiragana_ratio": ("hiragana_ratio",),
-    "japanese_ratio": ("japanese_ratio",),
-    "katakana_ratio": ("katakana_ratio",),
-    "symbol_ratio": ("symbol_ratio",),
-    "digit_ratio": ("digit_ratio",),
-    "markup_debris": ("markup_debris_ratio",),
-    "mojibake": ("mojibake_ratio",),
-    "sentence_length": ("max_sentence_length", "mean_sentence_length"),
-    "char_ngram_repetition": ("char_ngram_repetition",),
-    "gopher_repetition": tuple(s for s, *_ in TABLE["gopher_repetition"]),
-    "minhash_dedup": ("near_duplicate_jaccard", "cluster_size"),
-    "boilerplate_lines": ("boilerplate_lines_removed",),
-    "medical_domain": ("medical_score",),
-}
+
+def measured_by(use: str) -> tuple[str, ...]:
+    """The signals the step registered as ``use`` writes (for ``inspect --id``: what each step
+    measured), from the class itself: its ``signal_fields`` and ``other_signals``
+    (:mod:`jmedcorpus.steps`), so a new step needs no entry here.
+
+    >>> measured_by("medical_density"), measured_by("minhash_dedup")
+    (('medical_density',), ('near_duplicate_jaccard', 'cluster_size'))
+    """
+    from jmedcorpus.registry import registered_steps
+
+    cls = registered_steps().get(use)
+    if cls is None:
+        return ()
+    return (*getattr(cls, "signal_fields", {}), *getattr(cls, "other_signals", ()))
 
 
 #: reasons that name which of their step's signals decided (others: any signal of the step)

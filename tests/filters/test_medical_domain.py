@@ -164,10 +164,10 @@ def test_default_recipe_records_the_score_right_after_medical_density_without_a_
 
 def test_the_report_knows_the_signal():
     from jmedcorpus.report.stats import scale_of
-    from jmedcorpus.report.thresholds import MEASURED_BY, thresholds_from_recipe
+    from jmedcorpus.report.thresholds import measured_by, thresholds_from_recipe
 
     assert scale_of("medical_score") == "linear"  # 50 bins on [0, 1]
-    assert MEASURED_BY["medical_domain"] == ("medical_score",)
+    assert measured_by("medical_domain") == ("medical_score",)
     assert "medical_score" not in thresholds_from_recipe(
         {"steps": [{"use": "medical_domain", "min_score": None}]}
     )

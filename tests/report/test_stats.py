@@ -86,6 +86,16 @@ def test_every_numeric_signal_has_a_known_kind():
                 assert kind_of(name) in kinds
 
 
+def test_inspect_knows_what_every_signal_writing_step_measured():
+    """The five steps the hand-kept table of inspect --id lacked, now read from the classes."""
+    from jmedcorpus.report.thresholds import measured_by
+
+    for use, signal in (("medical_density", "medical_density"), ("personal_info", "pii_name"),
+                        ("license", "license"), ("decontaminate", "decontam_fraction"),
+                        ("paper_sections", "sections_removed_chars")):  # fmt: skip
+        assert signal in measured_by(use), use
+
+
 def test_a_sparse_count_caption_gives_the_share_with_any():
     from jmedcorpus.report.html import _signal_caption
 
