@@ -392,7 +392,7 @@ def _summary(m: dict, out: str) -> str:
 
 
 def _cmd_steps(args) -> int:
-    from jmedcorpus.recipe import _defaults
+    from jmedcorpus.recipe import step_defaults
     from jmedcorpus.registry import registered_steps
 
     steps = registered_steps()
@@ -403,7 +403,7 @@ def _cmd_steps(args) -> int:
         doc = inspect.getdoc(cls) or ""
         print(f"{name}  ({cls.__name__})")
         print(textwrap.indent(doc if args.name else doc.split("\n\n")[0], "    "))
-        params = ", ".join(f"{k}={v!r}" for k, v in _defaults(cls).items())
+        params = ", ".join(f"{k}={v!r}" for k, v in step_defaults(cls).items())
         print(f"    parameters: {params or 'none'}\n")
     return 0
 

@@ -68,7 +68,7 @@ class Recipe:
         steps = []
         for spec in self.steps:
             resolved = {"use": spec.use}
-            resolved.update(_defaults(registered_steps()[spec.use]))
+            resolved.update(step_defaults(registered_steps()[spec.use]))
             resolved.update(spec.params)
             steps.append(resolved)
         return {
@@ -211,7 +211,9 @@ def _params(cls) -> dict[str, inspect.Parameter]:
     }
 
 
-def _defaults(cls) -> dict:
+def step_defaults(cls) -> dict:
+    """The documented defaults of a step class's parameters (``jmedcorpus steps`` prints them;
+    the resolved recipe in the manifest fills them in)."""
     return {n: p.default for n, p in _params(cls).items() if p.default is not inspect.Parameter.empty}
 
 

@@ -36,11 +36,11 @@ import urllib.parse
 from tqdm import tqdm
 
 from jmedcorpus.errors import UserError
+from jmedcorpus.io import layout
 
-MARKER = ".jmedcorpus"  # the output marker of jmedcorpus.pipelines.build (OWNER_MARKER)
-MANIFEST = "manifest.json"
+MARKER, MANIFEST = layout.MARKER, layout.MANIFEST
 UPLOADED = ".remote-uploads.json"  # in the working copy: what it uploaded, by size and mtime
-_NOT_UPLOADED = {".work", ".lock", UPLOADED}
+_NOT_UPLOADED = {layout.WORK, ".lock", UPLOADED}
 _COPY_BYTES = 8 << 20
 
 

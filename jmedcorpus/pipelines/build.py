@@ -30,6 +30,7 @@ from dataclasses import dataclass, field
 
 from jmedcorpus import __version__
 from jmedcorpus.errors import UserError
+from jmedcorpus.io import layout
 from jmedcorpus.io.jats import JATS_FIELDS
 from jmedcorpus.io.outdir import check_output_dir, check_writable, os_error_message, output_lock
 from jmedcorpus.io.parquet import atomic_write_json, remove_temporaries
@@ -46,8 +47,8 @@ from jmedcorpus.pipelines.ray_tasks import (
 from jmedcorpus.pipelines.unit import RESULT_FILE, load_step_resources, process_unit, step_names
 from jmedcorpus.recipe import Recipe
 
-MANIFEST = "manifest.json"
-OWNER_MARKER = ".jmedcorpus"  # written first into every output directory this tool creates
+MANIFEST = layout.MANIFEST
+OWNER_MARKER = layout.MARKER  # written first into every output directory this tool creates
 BUCKET_INPUT_BYTES = 64 << 20  # one dedup hash bucket per 64 MB of input
 MIN_UNITS = 32  # small inputs are cut into ~32 units (>= 256 KB each) so that every worker has work
 
@@ -177,7 +178,7 @@ def _previous_recipe(out: str) -> dict | None:
     build (``.work/recipe.json``)."""
     for path, key in (
         (os.path.join(out, MANIFEST), "recipe"),
-        (os.path.join(out, ".work", "recipe.json"), None),
+        (os.path.join(out, layout.WORK, "recipe.json"), None),
     ):
         try:
             with open(path, encoding="utf-8") as f:
@@ -229,7 +230,7 @@ def _build_locked(opts: BuildOptions, out: str, units: list[WorkUnit], skipped: 
         if os.path.exists(p)
     ]
     recipe_fp = _fingerprint(resolved, __version__, sorted(reader_fields), benchmarks)
-    work = os.path.join(out, ".work")
+    work = os.path.join(out, layout.WORK)
     unit_dirs = {u.key: _unit_dir(work, u, recipe_fp, n_buckets) for u in units}
     build_fp = _fingerprint(recipe_fp, sorted(unit_dirs.values()))
     manifest_path = os.path.join(out, MANIFEST)
@@ -328,7 +329,7 @@ def _build_locked(opts: BuildOptions, out: str, units: list[WorkUnit], skipped: 
         if failures:
             raise BuildFailed(_summary("shard", failures, len(shard_plan)))
 
-    produced = {os.path.join(out, "data", s["file"]) for s in shard_plan}
+    produced = {os.path.join(out, layout.DATA, s["file"]) for s in shard_plan}
     for f in finalized.values():
         produced.update(os.path.join(out, path) for path in f["files"])
     publish.remove_stale(out, produced)

@@ -14,6 +14,7 @@ import pyarrow.compute
 import pyarrow.parquet as pq
 
 from jmedcorpus.constants import META_CHARS, META_MECAB_TOKENS
+from jmedcorpus.io import layout
 from jmedcorpus.io.parquet import REMOVED_SCHEMA, atomic_write_table
 from jmedcorpus.io.plan import WorkUnit
 from jmedcorpus.pipelines.global_stages import read_dups
@@ -82,7 +83,7 @@ def finalize_unit(
     part = f"part-{unit.index:06d}.parquet"
     for path in sorted(glob.glob(os.path.join(unit_dir, "removed-*.parquet"))):
         step = os.path.basename(path)[len("removed-") : -len(".parquet")]
-        rel = os.path.join("removed", step, part)
+        rel = os.path.join(layout.REMOVED, step, part)
         _publish_file(path, os.path.join(out, rel))
         written.append(rel)
         add_removed(stats, pq.read_table(path))
@@ -92,7 +93,7 @@ def finalize_unit(
         if line_offset:
             lines = pa.compute.add(table.column("line"), line_offset)
             table = table.set_column(table.schema.get_field_index("line"), "line", lines)
-        rel = os.path.join("quarantine", part)
+        rel = os.path.join(layout.QUARANTINE, part)
         atomic_write_table(table, os.path.join(out, rel), compression)
         written.append(rel)
 
@@ -113,7 +114,7 @@ def finalize_unit(
             dups.column("cluster"),
             _with_document_signals(taken, dups.column("signals")),
         )
-        rel = os.path.join("removed", step, part)
+        rel = os.path.join(layout.REMOVED, step, part)
         atomic_write_table(removed, os.path.join(out, rel), compression)
         written.append(rel)
         add_removed(stats, removed)
@@ -131,7 +132,7 @@ def finalize_unit(
                 pa.nulls(n, pa.int64()),
                 pa.array(["{}"] * n),
             )
-            rel = os.path.join("removed", boilerplate[0], part)
+            rel = os.path.join(layout.REMOVED, boilerplate[0], part)
             atomic_write_table(removed, os.path.join(out, rel), compression)
             written.append(rel)
             add_removed(stats, removed)
@@ -244,11 +245,11 @@ def write_shard(shard: dict, out: str, compression: str) -> dict:
     if not tables:
         tables = [pq.read_schema(os.path.join(shard["schema_from"], "final.parquet")).empty_table()]
     table = pa.concat_tables(tables)
-    atomic_write_table(table, os.path.join(out, "data", shard["file"]), compression)
+    atomic_write_table(table, os.path.join(out, layout.DATA, shard["file"]), compression)
     tokens = table.column(META_MECAB_TOKENS) if META_MECAB_TOKENS in table.column_names else None
     return {
         "rows": table.num_rows,
-        "bytes": os.path.getsize(os.path.join(out, "data", shard["file"])),
+        "bytes": os.path.getsize(os.path.join(out, layout.DATA, shard["file"])),
         "chars": int(pa.compute.sum(pa.compute.utf8_length(table.column("text"))).as_py() or 0),
         "mecab_tokens": int(pa.compute.sum(tokens).as_py() or 0) if tokens is not None else 0,
     }
@@ -256,7 +257,7 @@ def write_shard(shard: dict, out: str, compression: str) -> dict:
 
 def remove_stale(out: str, produced: set[str]) -> None:
     """Delete output files of an earlier, different build that this build did not write."""
-    for sub in ("data", "removed", "quarantine"):
+    for sub in (layout.DATA, layout.REMOVED, layout.QUARANTINE):
         for root, _, files in os.walk(os.path.join(out, sub)):
             for f in files:
                 path = os.path.join(root, f)

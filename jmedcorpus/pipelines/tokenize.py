@@ -30,6 +30,7 @@ import numpy as np
 import pyarrow.parquet as pq
 
 from jmedcorpus.errors import UserError
+from jmedcorpus.io import layout
 from jmedcorpus.io.outdir import LOCK_FILE, check_output_dir, check_writable, output_lock
 from jmedcorpus.io.parquet import atomic_write_json, atomic_write_text, remove_temporaries
 from jmedcorpus.pipelines.build import BuildFailed, _fingerprint
@@ -40,7 +41,7 @@ from jmedcorpus.tokenize.settings import MAX_GROUPS, TokenizeOptions, compile_gr
 from jmedcorpus.tokenize.tokenizer import PARITY_DOCUMENTS, check_parity, check_tokenizer_path, load_tokenizer
 
 MARKER = ".jmedcorpus-tokenize"  # written first into every output directory this command creates
-MANIFEST, WORK = "manifest.json", ".work"
+MANIFEST, WORK = layout.MANIFEST, layout.WORK
 
 
 def tokenize(opts: TokenizeOptions) -> dict:
@@ -115,9 +116,9 @@ def input_shards(corpus: str) -> list[str]:
         raise UserError(
             f"{corpus}: no manifest.json, so not a complete `jmedcorpus build` output; re-run the build to finish it"
         )
-    found = sorted(glob.glob(os.path.join(corpus, "data", "*.parquet")))
+    found = sorted(glob.glob(os.path.join(corpus, layout.DATA, "*.parquet")))
     if not found:
-        raise UserError(f"{corpus}: no Parquet shards in {os.path.join(corpus, 'data')}")
+        raise UserError(f"{corpus}: no Parquet shards in {os.path.join(corpus, layout.DATA)}")
     for path in found:
         names = pq.read_schema(path).names
         missing = [c for c in ("text", "source") if c not in names]

@@ -19,8 +19,9 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from jmedcorpus.errors import UserError
+from jmedcorpus.io import layout
 
-MANIFEST = "manifest.json"
+MANIFEST = layout.MANIFEST
 OWNER_MARKER = ".jmedcorpus"
 SELECT_BATCH = 4096  # rows per batch when selecting on light columns
 TEXT_BATCH = 256  # rows per batch when the text column is read
@@ -56,17 +57,17 @@ class Output:
         return out
 
     def kept_files(self) -> list[str]:
-        shards = [os.path.join("data", s["file"]) for s in self.manifest.get("shards") or []]
-        return [f for f in shards if os.path.exists(os.path.join(self.root, f))] or self._glob("data")
+        shards = [os.path.join(layout.DATA, s["file"]) for s in self.manifest.get("shards") or []]
+        return [f for f in shards if os.path.exists(os.path.join(self.root, f))] or self._glob(layout.DATA)
 
     def removed_files(self, steps: list[str] | None = None) -> list[str]:
         files = []
         for name in steps if steps is not None else self.step_names:
-            files += self._glob(os.path.join("removed", name))
+            files += self._glob(os.path.join(layout.REMOVED, name))
         return files
 
     def quarantine_files(self) -> list[str]:
-        return self._glob("quarantine")
+        return self._glob(layout.QUARANTINE)
 
     def _glob(self, sub: str) -> list[str]:
         paths = sorted(glob.glob(os.path.join(self.root, sub, "*.parquet")))

@@ -11,15 +11,16 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from jmedcorpus.errors import UserError
+from jmedcorpus.io import layout
 from jmedcorpus.io.parquet import atomic_write_json
 from jmedcorpus.report.stats import add_kept, add_removed, empty_partial, finalize, merge, term_sample_of
 
-STATS_FILE = os.path.join("stats", "stats.json")
+STATS_FILE = layout.STATS_FILE
 _REMOVED_COLUMNS = ["id", "text", "source", "step", "reason", "cluster", "signals"]
 
 
 def read_manifest(out: str) -> dict:
-    path = os.path.join(out, "manifest.json")
+    path = os.path.join(out, layout.MANIFEST)
     if not os.path.isfile(path):
         raise UserError(
             f"{out}: no manifest.json; give the output directory of a finished `jmedcorpus build`"
@@ -33,8 +34,8 @@ def recompute(out: str, progress: bool = False) -> dict:
     from tqdm import tqdm
 
     manifest = read_manifest(out)
-    kept = sorted(glob.glob(os.path.join(out, "data", "*.parquet")))
-    removed = sorted(glob.glob(os.path.join(out, "removed", "*", "*.parquet")))
+    kept = sorted(glob.glob(os.path.join(out, layout.DATA, "*.parquet")))
+    removed = sorted(glob.glob(os.path.join(out, layout.REMOVED, "*", "*.parquet")))
     parts = []
     for path in tqdm(kept + removed, desc="stats", unit="file", disable=not progress, leave=False):
         part = empty_partial()
