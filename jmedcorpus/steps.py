@@ -6,6 +6,10 @@ Step conventions (every registered step follows them):
   defaults, validated with ``ValueError`` (the recipe loader turns that into a one-line error);
 - ``signal_fields`` maps each ``doc.metadata`` key the step writes to its Arrow type
   (``"float64"``, ``"int64"``, ``"string"``): these become columns of the output shards;
+- ``signal_thresholds`` (optional): ``(signal, bound, param, note)`` rows, one per recipe
+  parameter a signal is compared with (``bound`` ``min`` or ``max``; ``param`` may index a list
+  parameter, ``name[i]``): ``stats`` draws them on histograms and ``inspect --id`` marks the one
+  crossed (:mod:`jmedcorpus.report.thresholds`);
 - ``other_signals`` (optional) names signals written outside ``signal_fields``: by a mode
   (``language``'s paragraph mode) or by a global stage on removed records (``minhash_dedup``);
   ``inspect --id`` shows what ``signal_fields`` and ``other_signals`` list;

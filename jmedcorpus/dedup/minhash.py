@@ -74,6 +74,9 @@ class MinhashDedup(PipelineStep):
     type = "🫂 - DEDUP"
     is_global = True
     signal_fields: ClassVar[dict[str, str]] = {}
+    signal_thresholds: ClassVar[tuple[tuple[str, str, str, str], ...]] = (
+        ("near_duplicate_jaccard", "min", "threshold", "estimated Jaccard to the kept document"),
+    )
     # on the removed records only, written by the clustering stage
     other_signals: ClassVar[tuple[str, ...]] = ("near_duplicate_jaccard", "cluster_size")
     reason = DEDUP_NEAR_DUPLICATE

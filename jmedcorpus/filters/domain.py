@@ -49,6 +49,9 @@ class MedicalDomainFilter(BaseFilter):
 
     name = "medical domain"
     signal_fields: ClassVar[dict[str, str]] = {META_MEDICAL_SCORE: "float64"}
+    signal_thresholds: ClassVar[tuple[tuple[str, str, str, str], ...]] = (
+        ("medical_score", "min", "min_score", "classifier probability of medical text"),
+    )
 
     def __init__(
         self, *, min_score: float | None = None, model: str | None = None, exclusion_writer=None

@@ -153,6 +153,9 @@ class LanguageFilter(BaseFilter):
     """
 
     signal_fields: ClassVar[dict[str, str]] = {META_LANGUAGE: "string", META_LANGUAGE_SCORE: "float64"}
+    signal_thresholds: ClassVar[tuple[tuple[str, str, str, str], ...]] = (
+        ("language_score", "min", "min_score", "unless kana_rescue_ratio of the characters are kana"),
+    )
     other_signals: ClassVar[tuple[str, ...]] = ("language_allowed_fraction", "language_removed_chars")
 
     name = "language"

@@ -32,6 +32,9 @@ class MedicalDensityFilter(BaseFilter):
 
     name = "medical density"
     signal_fields: ClassVar[dict[str, str]] = {META_MEDICAL_DENSITY: "float64"}
+    signal_thresholds: ClassVar[tuple[tuple[str, str, str, str], ...]] = (
+        ("medical_density", "min", "min_density", "share of medical-looking words"),
+    )
     signal_kinds: ClassVar[dict[str, str]] = {META_MEDICAL_DENSITY: "ratio"}  # a share of words
 
     def __init__(self, *, min_density: float = 0.0, exclusion_writer=None) -> None:

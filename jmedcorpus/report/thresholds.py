@@ -1,6 +1,6 @@
-"""Which recipe parameter each signal is compared with: one explicit table, read by ``inspect``
-(which marks the signal that removed a document) and ``stats`` (which draws thresholds on
-histograms).
+"""Which recipe parameter each signal is compared with, as the step classes declare it
+(``signal_thresholds``), read by ``inspect`` (which marks the signal that removed a document) and
+``stats`` (which draws thresholds on histograms).
 
 A threshold entry, as returned by :func:`thresholds_from_recipe`, is a JSON-ready dict::
 
@@ -20,43 +20,18 @@ from __future__ import annotations
 
 from collections import Counter
 
-#: use -> [(signal, bound, param, note)]; ``param`` may index a list parameter: ``name[i]``
-TABLE: dict[str, list[tuple[str, str, str, str]]] = {
-    "language": [
-        ("language_score", "min", "min_score", "unless kana_rescue_ratio of the characters are kana"),
-    ],
-    "doc_length": [("non_space_chars", "min", "min_chars", ""), ("non_space_chars", "max", "max_chars", "")],
-    "hiragana_ratio": [("hiragana_ratio", "min", "min_ratio", "")],
-    "japanese_ratio": [("japanese_ratio", "min", "min_ratio", "")],
-    "katakana_ratio": [("katakana_ratio", "max", "max_ratio", "")],
-    "symbol_ratio": [("symbol_ratio", "max", "max_ratio", "")],
-    "digit_ratio": [("digit_ratio", "max", "max_ratio", "")],
-    "markup_debris": [("markup_debris_ratio", "max", "max_ratio", "")],
-    "mojibake": [("mojibake_ratio", "max", "max_ratio", "and at least min_count markers")],
-    "sentence_length": [
-        ("max_sentence_length", "max", "max_sentence_chars", ""),
-        ("mean_sentence_length", "min", "min_mean_chars", ""),
-        ("mean_sentence_length", "max", "max_mean_chars", ""),
-    ],
-    "char_ngram_repetition": [("char_ngram_repetition", "max", "max_ratio", "")],
-    "gopher_repetition": [
-        ("gopher_dup_line_frac", "max", "dup_line_frac", ""),
-        ("gopher_dup_para_frac", "max", "dup_para_frac", ""),
-        ("gopher_dup_line_char_frac", "max", "dup_line_char_frac", ""),
-        ("gopher_dup_para_char_frac", "max", "dup_para_char_frac", ""),
-    ]
-    + [(f"gopher_top_{n}_gram", "max", f"top_n_gram_fracs[{i}]", "") for i, n in enumerate((2, 3, 4))]
-    + [
-        (f"gopher_duplicated_{n}_n_grams", "max", f"dup_n_gram_fracs[{i}]", "")
-        for i, n in enumerate((5, 6, 7, 8, 9, 10))
-    ],
-    "minhash_dedup": [
-        ("near_duplicate_jaccard", "min", "threshold", "estimated Jaccard to the kept document")
-    ],
-    # no entry unless the recipe sets min_score (default None: the score is only recorded)
-    "medical_domain": [("medical_score", "min", "min_score", "classifier probability of medical text")],
-    "medical_density": [("medical_density", "min", "min_density", "share of medical-looking words")],
-}
+
+def table() -> dict[str, tuple[tuple[str, str, str, str], ...]]:
+    """use -> ``(signal, bound, param, note)`` rows, from each step class's
+    ``signal_thresholds`` (:mod:`jmedcorpus.steps`); ``param`` may index a list parameter:
+    ``name[i]``. A new filter needs no entry here."""
+    from jmedcorpus.registry import registered_steps
+
+    return {
+        use: rows
+        for use, cls in registered_steps().items()
+        if (rows := getattr(cls, "signal_thresholds", ()))
+    }
 
 
 def measured_by(use: str) -> tuple[str, ...]:
@@ -121,7 +96,7 @@ def _param(spec: dict, param: str):
 
 def _step_thresholds(name: str, spec: dict) -> dict[str, dict]:
     use = spec["use"]
-    rows = TABLE.get(use, [])
+    rows = table().get(use, ())
     if use == "language" and spec.get("mode") == "paragraph":
         rows = [("language_allowed_fraction", "min", "min_allowed_fraction", "bytes in allowed languages")]
     out: dict[str, dict] = {}

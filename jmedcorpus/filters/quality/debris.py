@@ -77,6 +77,9 @@ class MarkupDebrisFilter(BaseFilter):
 
     name = "markup debris"
     signal_fields: ClassVar[dict[str, str]] = {META_MARKUP_DEBRIS_RATIO: "float64"}
+    signal_thresholds: ClassVar[tuple[tuple[str, str, str, str], ...]] = (
+        ("markup_debris_ratio", "max", "max_ratio", ""),
+    )
 
     def __init__(
         self, *, max_ratio: float = 0.3, max_nav_line_chars: int = 40, exclusion_writer=None

@@ -36,6 +36,10 @@ class DocLengthFilter(BaseFilter):
 
     name = "document length"
     signal_fields: ClassVar[dict[str, str]] = {META_NON_SPACE_CHARS: "int64"}
+    signal_thresholds: ClassVar[tuple[tuple[str, str, str, str], ...]] = (
+        ("non_space_chars", "min", "min_chars", ""),
+        ("non_space_chars", "max", "max_chars", ""),
+    )
 
     def __init__(self, *, min_chars: int = 20, max_chars: int = 1_000_000, exclusion_writer=None) -> None:
         super().__init__(exclusion_writer)

@@ -60,6 +60,9 @@ class MojibakeFilter(BaseFilter):
 
     name = "mojibake"
     signal_fields: ClassVar[dict[str, str]] = {META_MOJIBAKE_RATIO: "float64"}
+    signal_thresholds: ClassVar[tuple[tuple[str, str, str, str], ...]] = (
+        ("mojibake_ratio", "max", "max_ratio", "and at least min_count markers"),
+    )
 
     def __init__(self, *, max_ratio: float = 0.01, min_count: int = 3, exclusion_writer=None) -> None:
         super().__init__(exclusion_writer)

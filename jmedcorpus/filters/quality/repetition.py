@@ -116,6 +116,9 @@ class CharNgramRepetitionFilter(BaseFilter):
 
     name = "character n-gram repetition"
     signal_fields: ClassVar[dict[str, str]] = {META_CHAR_NGRAM_REPETITION: "float64"}
+    signal_thresholds: ClassVar[tuple[tuple[str, str, str, str], ...]] = (
+        ("char_ngram_repetition", "max", "max_ratio", ""),
+    )
 
     def __init__(self, *, n: int = 20, max_ratio: float = 0.6, exclusion_writer=None) -> None:
         super().__init__(exclusion_writer)
@@ -254,6 +257,19 @@ class JaGopherRepetitionFilter(GopherRepetitionFilter):
 
     name = "Gopher repetition (MeCab words)"
     signal_fields: ClassVar[dict[str, str]] = {key: "float64" for key in GOPHER_KEYS.values()}
+    signal_thresholds: ClassVar[tuple[tuple[str, str, str, str], ...]] = tuple(
+        [
+            ("gopher_dup_line_frac", "max", "dup_line_frac", ""),
+            ("gopher_dup_para_frac", "max", "dup_para_frac", ""),
+            ("gopher_dup_line_char_frac", "max", "dup_line_char_frac", ""),
+            ("gopher_dup_para_char_frac", "max", "dup_para_char_frac", ""),
+        ]
+        + [(f"gopher_top_{n}_gram", "max", f"top_n_gram_fracs[{i}]", "") for i, n in enumerate((2, 3, 4))]
+        + [
+            (f"gopher_duplicated_{n}_n_grams", "max", f"dup_n_gram_fracs[{i}]", "")
+            for i, n in enumerate((5, 6, 7, 8, 9, 10))
+        ]
+    )
 
     def __init__(
         self,

@@ -44,6 +44,9 @@ class HiraganaRatioFilter(BaseFilter):
 
     name = "hiragana ratio"
     signal_fields: ClassVar[dict[str, str]] = {META_HIRAGANA_RATIO: "float64"}
+    signal_thresholds: ClassVar[tuple[tuple[str, str, str, str], ...]] = (
+        ("hiragana_ratio", "min", "min_ratio", ""),
+    )
 
     def __init__(self, *, min_ratio: float = 0.02, exclusion_writer=None) -> None:
         super().__init__(exclusion_writer)
@@ -69,6 +72,9 @@ class JapaneseRatioFilter(BaseFilter):
 
     name = "Japanese character ratio"
     signal_fields: ClassVar[dict[str, str]] = {META_JAPANESE_RATIO: "float64"}
+    signal_thresholds: ClassVar[tuple[tuple[str, str, str, str], ...]] = (
+        ("japanese_ratio", "min", "min_ratio", ""),
+    )
 
     def __init__(self, *, min_ratio: float = 0.05, exclusion_writer=None) -> None:
         super().__init__(exclusion_writer)
@@ -94,6 +100,9 @@ class KatakanaRatioFilter(BaseFilter):
 
     name = "katakana ratio"
     signal_fields: ClassVar[dict[str, str]] = {META_KATAKANA_RATIO: "float64"}
+    signal_thresholds: ClassVar[tuple[tuple[str, str, str, str], ...]] = (
+        ("katakana_ratio", "max", "max_ratio", ""),
+    )
 
     def __init__(self, *, max_ratio: float = 0.7, exclusion_writer=None) -> None:
         super().__init__(exclusion_writer)

@@ -42,6 +42,11 @@ class SentenceLengthFilter(BaseFilter):
         META_MAX_SENTENCE_LENGTH: "int64",
         META_MEAN_SENTENCE_LENGTH: "float64",
     }
+    signal_thresholds: ClassVar[tuple[tuple[str, str, str, str], ...]] = (
+        ("max_sentence_length", "max", "max_sentence_chars", ""),
+        ("mean_sentence_length", "min", "min_mean_chars", ""),
+        ("mean_sentence_length", "max", "max_mean_chars", ""),
+    )
 
     def __init__(
         self,

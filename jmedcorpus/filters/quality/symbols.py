@@ -39,6 +39,9 @@ class SymbolRatioFilter(BaseFilter):
 
     name = "symbol ratio"
     signal_fields: ClassVar[dict[str, str]] = {META_SYMBOL_RATIO: "float64"}
+    signal_thresholds: ClassVar[tuple[tuple[str, str, str, str], ...]] = (
+        ("symbol_ratio", "max", "max_ratio", ""),
+    )
 
     def __init__(self, *, max_ratio: float = 0.6, exclusion_writer=None) -> None:
         super().__init__(exclusion_writer)
@@ -63,6 +66,9 @@ class DigitRatioFilter(BaseFilter):
 
     name = "digit ratio"
     signal_fields: ClassVar[dict[str, str]] = {META_DIGIT_RATIO: "float64"}
+    signal_thresholds: ClassVar[tuple[tuple[str, str, str, str], ...]] = (
+        ("digit_ratio", "max", "max_ratio", ""),
+    )
 
     def __init__(self, *, max_ratio: float = 0.5, exclusion_writer=None) -> None:
         super().__init__(exclusion_writer)
