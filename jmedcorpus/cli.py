@@ -13,7 +13,7 @@ import sys
 import textwrap
 
 from jmedcorpus import __version__
-from jmedcorpus.errors import Terminated, UserError, on_sigterm_raise_terminated
+from jmedcorpus.errors import RunFailed, Terminated, UserError, on_sigterm_raise_terminated
 
 BUILD_EPILOG = """\
 examples:
@@ -416,8 +416,6 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     import signal
 
-    from jmedcorpus.pipelines.build import BuildFailed
-
     previous = on_sigterm_raise_terminated()
     try:
         from jmedcorpus.domain.cli import cmd_train_domain
@@ -440,7 +438,7 @@ def main(argv: list[str] | None = None) -> int:
     except UserError as e:
         print(f"jmedcorpus: error: {e}", file=sys.stderr)
         return 2
-    except BuildFailed as e:
+    except RunFailed as e:
         print(str(e), file=sys.stderr)
         return 1
     except BrokenPipeError:

@@ -8,6 +8,11 @@ class UserError(Exception):
     """
 
 
+class RunFailed(Exception):
+    """Some tasks of a run (``build``, ``synth``, ``tokenize``) failed; ``str()`` is the per-task
+    summary, without document text. Completed work is kept for the re-run."""
+
+
 class Terminated(BaseException):
     """SIGTERM, raised in the main thread so that ``finally`` blocks run (Ray is shut down) and
     the CLI prints how to resume. A BaseException, like KeyboardInterrupt: no ``except Exception``

@@ -19,7 +19,6 @@ re-run.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import shutil
@@ -29,8 +28,9 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 from jmedcorpus import __version__
-from jmedcorpus.errors import UserError
+from jmedcorpus.errors import RunFailed, UserError
 from jmedcorpus.io import layout
+from jmedcorpus.io.fingerprint import file_stamp, fingerprint
 from jmedcorpus.io.jats import JATS_FIELDS
 from jmedcorpus.io.outdir import check_output_dir, check_writable, os_error_message, output_lock
 from jmedcorpus.io.parquet import atomic_write_json, remove_temporaries
@@ -53,8 +53,7 @@ BUCKET_INPUT_BYTES = 64 << 20  # one dedup hash bucket per 64 MB of input
 MIN_UNITS = 32  # small inputs are cut into ~32 units (>= 256 KB each) so that every worker has work
 
 
-class BuildFailed(Exception):
-    """Some tasks failed; ``str()`` is the per-task summary (no document text)."""
+BuildFailed = RunFailed  # the name build's callers and tests know
 
 
 @dataclass
@@ -72,19 +71,10 @@ class BuildOptions:
     )
 
 
-def _fingerprint(*parts) -> str:
-    return hashlib.sha256(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()[:16]
-
-
-def file_stamp(path: str) -> list:
-    """``[path, size, mtime_ns]``: what says a file changed, for fingerprints."""
-    return [path, os.path.getsize(path), os.stat(path).st_mtime_ns]
-
-
 def _unit_dir(work: str, unit: WorkUnit, recipe_fp: str, n_buckets: int) -> str:
     paths = [unit.path] + [p for p, _ in unit.files]
     stats = [tuple(file_stamp(p)) for p in dict.fromkeys(paths)]
-    return os.path.join(work, "units", f"{unit.key}-{_fingerprint(recipe_fp, unit, stats, n_buckets)}")
+    return os.path.join(work, "units", f"{unit.key}-{fingerprint(recipe_fp, unit, stats, n_buckets)}")
 
 
 def _check_output_dir(out: str) -> None:
@@ -229,10 +219,10 @@ def _build_locked(opts: BuildOptions, out: str, units: list[WorkUnit], skipped: 
         for p in s.params.get("benchmarks", [])
         if os.path.exists(p)
     ]
-    recipe_fp = _fingerprint(resolved, __version__, sorted(reader_fields), benchmarks)
+    recipe_fp = fingerprint(resolved, __version__, sorted(reader_fields), benchmarks)
     work = os.path.join(out, layout.WORK)
     unit_dirs = {u.key: _unit_dir(work, u, recipe_fp, n_buckets) for u in units}
-    build_fp = _fingerprint(recipe_fp, sorted(unit_dirs.values()))
+    build_fp = fingerprint(recipe_fp, sorted(unit_dirs.values()))
     manifest_path = os.path.join(out, MANIFEST)
     if os.path.exists(manifest_path):
         with open(manifest_path, encoding="utf-8") as f:

@@ -32,18 +32,12 @@ import shutil
 import time
 from dataclasses import dataclass, field
 
-from jmedcorpus.errors import UserError
-from jmedcorpus.io.outdir import check_writable, output_lock
+from jmedcorpus.errors import RunFailed, UserError
+from jmedcorpus.io import layout
+from jmedcorpus.io.fingerprint import file_stamp, fingerprint
+from jmedcorpus.io.outdir import check_output_dir, check_writable, output_lock
 from jmedcorpus.io.parquet import atomic_write_json, remove_temporaries
 from jmedcorpus.pipelines import synth_passages
-from jmedcorpus.pipelines.build import (
-    MANIFEST,
-    OWNER_MARKER,
-    BuildFailed,
-    _check_output_dir,
-    _fingerprint,
-    file_stamp,
-)
 from jmedcorpus.pipelines.ray_tasks import ray_runtime, run_tasks
 from jmedcorpus.pipelines.synth_chunks import ChunkRun
 from jmedcorpus.pipelines.synth_manifest import synth_manifest
@@ -102,7 +96,7 @@ def _settings_fingerprint(recipe: SynthRecipe, shards: list[str], bench_files: l
             if v
         }
         decisive["ehr"] = {**resolved["ehr"], **stamps}
-    return _fingerprint(decisive), decisive
+    return fingerprint(decisive), decisive
 
 
 def _contamination(paths: list[str], recipe: SynthRecipe) -> ContaminationIndex | None:
@@ -129,14 +123,14 @@ def _contamination(paths: list[str], recipe: SynthRecipe) -> ContaminationIndex 
 
 
 def synth(opts: SynthOptions) -> dict:
-    """Run ``synth``; returns the manifest. Raises UserError (bad input) or BuildFailed."""
+    """Run ``synth``; returns the manifest. Raises UserError (bad input) or RunFailed."""
     started = time.time()
     recipe, out = opts.recipe.check(), os.path.abspath(opts.output)
     template = load_template(recipe.template)
     master = StandardMaster.from_csv(recipe.ehr.master) if template.kind == "ehr" else None
     if recipe.ehr.local_names and not os.path.isfile(recipe.ehr.local_names):
         raise UserError(f"--local-names {recipe.ehr.local_names}: no such file; give one local name per line")
-    _check_output_dir(out)
+    check_output_dir(out, layout.MARKER, "a jmedcorpus output")
     shards = synth_passages.input_shards(opts.inputs)
     bench_files = [os.path.abspath(p) for p in opts.decontaminate_against]
     fp, decisive = _settings_fingerprint(recipe, shards, bench_files)
@@ -151,7 +145,7 @@ def synth(opts: SynthOptions) -> dict:
 def _generated_anything(out: str) -> bool:
     """Whether an earlier run on ``out`` generated or wrote anything (a chunk, a cached answer)."""
     if glob.glob(os.path.join(out, ".work", "chunks", "*.json")) or os.path.exists(
-        os.path.join(out, MANIFEST)
+        os.path.join(out, layout.MANIFEST)
     ):
         return True
     return any(os.path.getsize(p) for p in glob.glob(os.path.join(out, CACHE_DIR, "*.jsonl")))
@@ -175,11 +169,11 @@ def _synth_locked(opts, recipe, parts, out, shards, fp, decisive, started) -> di
             # to protect, so the corrected command starts afresh.
             shutil.rmtree(work)
     os.makedirs(work, exist_ok=True)
-    with open(os.path.join(out, OWNER_MARKER), "w", encoding="utf-8") as f:
+    with open(os.path.join(out, layout.MARKER), "w", encoding="utf-8") as f:
         f.write("written by jmedcorpus synth; its presence lets a re-run reuse this directory\n")
     remove_temporaries(out)
     atomic_write_json({"fingerprint": fp, "settings": decisive}, settings_path)
-    manifest_path = os.path.join(out, MANIFEST)
+    manifest_path = os.path.join(out, layout.MANIFEST)
     if os.path.exists(manifest_path):
         os.remove(manifest_path)
 
@@ -272,7 +266,7 @@ def _passages(opts: SynthOptions, recipe: SynthRecipe, shards: list[str], work: 
     if problems:
         raise UserError(f"--input {problems[0]}; --text-field/--id-field name the columns")
     if failures:
-        raise BuildFailed(
+        raise RunFailed(
             "synth failed: passage tasks failed: " + "; ".join(f"{f.label}: {f.error}" for f in failures)
         )
     passages, skipped, stats = synth_passages.merge_selections(

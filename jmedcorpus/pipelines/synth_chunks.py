@@ -27,8 +27,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 from tqdm import tqdm
 
+from jmedcorpus.errors import RunFailed
 from jmedcorpus.io.parquet import atomic_write_json, atomic_write_table
-from jmedcorpus.pipelines.build import BuildFailed
 from jmedcorpus.synth.cache import RequestCache
 from jmedcorpus.synth.engines.base import Engine, Request, request_seed
 from jmedcorpus.synth.model_checks import ModelChecks, tally
@@ -184,7 +184,7 @@ class ChunkRun:
                 self.engine_spans.append((start, end))
         self.cache.sync()
         if set(completions) != {r.key for r in requests}:
-            raise BuildFailed(f"synth failed: engine {engine.name} returned the wrong set of completions")
+            raise RunFailed(f"synth failed: engine {engine.name} returned the wrong set of completions")
         return completions, (end - start if missing else 0.0)
 
     def _generate(self, chunk) -> dict:

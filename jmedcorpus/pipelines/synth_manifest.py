@@ -9,7 +9,7 @@ import time
 from collections import Counter
 
 from jmedcorpus import __version__
-from jmedcorpus.pipelines.build import BuildFailed
+from jmedcorpus.errors import RunFailed
 from jmedcorpus.synth.model_checks import summarize
 
 
@@ -28,7 +28,7 @@ def synth_manifest(run, selection: dict, fp: str, started: float) -> dict:
     rejected = sum(m["rejected"] for m in done)
     units = sum(len(c) for c in run.chunks)
     if accepted + rejected != units:
-        raise BuildFailed(
+        raise RunFailed(
             f"synth failed: accounting mismatch: {units} passages != {accepted} accepted + {rejected} rejected"
         )
     return {

@@ -29,11 +29,11 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 import pyarrow.parquet as pq
 
-from jmedcorpus.errors import UserError
+from jmedcorpus.errors import RunFailed, UserError
 from jmedcorpus.io import layout
+from jmedcorpus.io.fingerprint import fingerprint
 from jmedcorpus.io.outdir import LOCK_FILE, check_output_dir, check_writable, output_lock
 from jmedcorpus.io.parquet import atomic_write_json, atomic_write_text, remove_temporaries
-from jmedcorpus.pipelines.build import BuildFailed, _fingerprint
 from jmedcorpus.pipelines.ray_tasks import check_cluster_reachable, ray_runtime, run_tasks
 from jmedcorpus.tokenize import manifest as mf
 from jmedcorpus.tokenize import megatron, shards, units
@@ -45,7 +45,7 @@ MANIFEST, WORK = layout.MANIFEST, layout.WORK
 
 
 def tokenize(opts: TokenizeOptions) -> dict:
-    """Run ``tokenize``; returns the manifest. Raises UserError or BuildFailed (tasks failed)."""
+    """Run ``tokenize``; returns the manifest. Raises UserError or RunFailed (tasks failed)."""
     started = time.time()
     corpus, out = os.path.abspath(opts.corpus), os.path.abspath(opts.output)
     inputs = input_shards(corpus)
@@ -141,7 +141,7 @@ def _stamp(path: str) -> list:
 def _claim(opts: TokenizeOptions, out: str, decisive: dict) -> str:
     """Refuse an output holding work of other settings (unless ``--overwrite``: it is cleared);
     record this run's settings; returns their fingerprint."""
-    fp = _fingerprint(decisive)
+    fp = fingerprint(decisive)
     work = os.path.join(out, WORK)
     previous = (
         _read_json(os.path.join(work, "settings.json")) or _read_json(os.path.join(out, MANIFEST)) or {}
@@ -183,10 +183,10 @@ class _Run:
     def __init__(self, opts: TokenizeOptions, out: str, info, inputs: list[str], backend_path: str, ray):
         self.opts, self.out, self.info, self.backend_path, self.ray = opts, out, info, backend_path, ray
         self.units = units.plan_units(inputs, opts.unit_mb)
-        unit_fp = _fingerprint(info.sha256, info.eos_id, opts.group_by)
+        unit_fp = fingerprint(info.sha256, info.eos_id, opts.group_by)
         self.dirs = {
             u.key: os.path.join(
-                out, WORK, "units", f"{u.key}-{_fingerprint(unit_fp, _stamp(u.path), u.to_dict())}"
+                out, WORK, "units", f"{u.key}-{fingerprint(unit_fp, _stamp(u.path), u.to_dict())}"
             )
             for u in self.units
         }
@@ -230,7 +230,7 @@ class _Run:
                 shutil.rmtree(d)
             self._tokenize([u for u in self.units if self.dirs[u.key] in again])
             if any(not np.array_equal(shards.shard_sizes(s), expected[s["prefix"]]) for s in todo):
-                raise BuildFailed(
+                raise RunFailed(
                     "tokenize failed: tokenizing again gave other token counts; re-run with --overwrite"
                 )
         if todo:
@@ -281,7 +281,7 @@ class _Run:
             head = f"tokenize failed: {len(failures)} of {len(calls)} {desc} task(s) failed; completed work is kept"
             lines = [head + ", re-run the same command to retry"]
             lines += [f"  {f.label}: {f.error}" for f in sorted(failures, key=lambda f: f.label)]
-            raise BuildFailed("\n".join(lines))
+            raise RunFailed("\n".join(lines))
         return results
 
 
