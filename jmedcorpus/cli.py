@@ -404,7 +404,17 @@ def _cmd_steps(args) -> int:
         print(f"{name}  ({cls.__name__})")
         print(textwrap.indent(doc if args.name else doc.split("\n\n")[0], "    "))
         params = ", ".join(f"{k}={v!r}" for k, v in step_defaults(cls).items())
-        print(f"    parameters: {params or 'none'}\n")
+        print(f"    parameters: {params or 'none'}")
+        if args.name:  # the step's contract: what it writes and what each value is compared with
+            from jmedcorpus.report.stats import kind_of
+
+            fields = getattr(cls, "signal_fields", {})
+            signals = [*fields, *getattr(cls, "other_signals", ())]
+            kinds = [kind_of(n) if fields.get(n) != "string" else "label" for n in signals]
+            print(f"    signals: {', '.join(f'{n} ({k})' for n, k in zip(signals, kinds)) or 'none'}")
+            rows = getattr(cls, "signal_thresholds", ())
+            print(f"    thresholds: {'; '.join(f'{sig} {b} = {p}' for sig, b, p, _ in rows) or 'none'}")
+        print()
     return 0
 
 

@@ -84,3 +84,10 @@ def test_console_script_builds_and_prints_json(tmp_path, data_dir):
     assert result["counts"]["kept"] == 12 and result["counts"]["removed"] == 8
     # privacy: no document text in what the command prints
     assert "症例" not in proc.stdout + proc.stderr
+
+
+def test_steps_name_shows_the_step_contract(capsys):
+    assert main(["steps", "medical_density"]) == 0
+    out = capsys.readouterr().out
+    assert "signals: medical_density (ratio)" in out
+    assert "thresholds: medical_density min = min_density" in out
