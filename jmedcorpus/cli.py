@@ -13,6 +13,7 @@ import sys
 import textwrap
 
 from jmedcorpus import __version__
+from jmedcorpus.cli_options import add_cluster, add_input, add_output, add_reporting
 from jmedcorpus.errors import RunFailed, Terminated, UserError, on_sigterm_raise_terminated
 
 BUILD_EPILOG = """\
@@ -55,38 +56,24 @@ def _build_parser() -> argparse.ArgumentParser:
         metavar="RECIPE",
         help="YAML recipe (default: the shipped recipes/ja_medical.yaml)",
     )
-    b.add_argument(
-        "--input",
-        "-i",
-        nargs="+",
-        action="extend",
-        required=True,
-        metavar="PATH",
-        help="input files, directories (searched recursively) or quoted globs; JSONL (.jsonl, .gz, .zst; .json "
+    add_input(
+        b,
+        "PATH",
+        "input files, directories (searched recursively) or quoted globs; JSONL (.jsonl, .gz, .zst; .json "
         "arrays), Parquet, .txt, JATS XML (.xml, .nxml) and tar archives of it (.tar.gz: PMC bulk packages); "
         "or an object-store URL (s3://bucket/prefix, gs://...: mirrored into $JMEDCORPUS_CACHE); repeatable",
     )
-    b.add_argument(
-        "--output",
-        "-o",
-        required=True,
-        metavar="OUT",
-        help="output directory (created; re-running on it resumes), or an object-store URL "
+    add_output(
+        b,
+        "OUT",
+        "output directory (created; re-running on it resumes), or an object-store URL "
         "(e.g. s3://bucket/built: built in a local working copy, then uploaded with manifest.json last)",
     )
-    b.add_argument(
-        "--workers",
-        "-w",
-        type=int,
-        default=None,
-        metavar="N",
-        help="processes (or CPUs of the embedded local Ray) on this machine, and tasks in flight on a "
+    add_cluster(
+        b,
+        "processes (or CPUs of the embedded local Ray) on this machine, and tasks in flight on a "
         "cluster (default: all CPUs)",
-    )
-    b.add_argument(
-        "--ray-address",
-        metavar="ADDR",
-        help="run on an existing Ray cluster (e.g. 'auto' or 'ray://head:10001') instead of a local Ray",
+        "run on an existing Ray cluster (e.g. 'auto' or 'ray://head:10001') instead of a local Ray",
     )
     b.add_argument(
         "--engine",
@@ -116,10 +103,7 @@ def _build_parser() -> argparse.ArgumentParser:
         help="replace an output that was built with another recipe (without it such a build is refused, "
         "naming what changed); e.g. jmedcorpus build strict.yaml --input in/ --output out/ --overwrite",
     )
-    b.add_argument("--no-progress", action="store_true", help="do not show progress bars")
-    b.add_argument(
-        "--json", action="store_true", help="print the manifest's counts as JSON instead of a summary"
-    )
+    add_reporting(b, "print the manifest's counts as JSON instead of a summary")
 
     from jmedcorpus.pipelines.synth_cli import add_synth_parser
 
@@ -230,25 +214,17 @@ def _add_tokenize_parser(sub) -> None:
         help="directory TOK will have on the training machines, written into data_paths.txt (default: TOK's "
         "absolute path); e.g. --data-root /lustre/data/tok",
     )
-    p.add_argument(
-        "--workers",
-        "-w",
-        type=int,
-        metavar="N",
-        help="CPUs of the local Ray (one tokenizing task per CPU; default: all); e.g. --workers 8",
-    )
-    p.add_argument(
-        "--ray-address", metavar="ADDR", help="run on an existing Ray cluster; e.g. --ray-address auto"
+    add_cluster(
+        p,
+        "CPUs of the local Ray (one tokenizing task per CPU; default: all); e.g. --workers 8",
+        "run on an existing Ray cluster; e.g. --ray-address auto",
     )
     p.add_argument(
         "--overwrite",
         action="store_true",
         help="replace an output made with another tokenizer or settings; e.g. --overwrite",
     )
-    p.add_argument("--no-progress", action="store_true", help="do not show progress bars; e.g. --no-progress")
-    p.add_argument(
-        "--json", action="store_true", help="print the manifest's totals, groups and mix as JSON; e.g. --json"
-    )
+    add_reporting(p, "print the manifest's totals, groups and mix as JSON; e.g. --json")
 
 
 def _cmd_tokenize(args) -> int:

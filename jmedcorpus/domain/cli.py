@@ -11,6 +11,7 @@ import os
 
 import numpy as np
 
+from jmedcorpus.cli_options import add_input, add_output
 from jmedcorpus.errors import UserError
 
 EPILOG = """\
@@ -41,22 +42,10 @@ def add_train_domain_parser(sub) -> None:
         formatter_class=argparse.RawDescriptionHelpFormatter,
         epilog=EPILOG,
     )
-    p.add_argument(
-        "--input",
-        "-i",
-        nargs="+",
-        action="extend",
-        required=True,
-        metavar="FILE",
-        help="labelled JSONL file(s), read in the order given; e.g. --input med.jsonl general.jsonl",
+    add_input(
+        p, "FILE", "labelled JSONL file(s), read in the order given; e.g. --input med.jsonl general.jsonl"
     )
-    p.add_argument(
-        "--output",
-        "-o",
-        required=True,
-        metavar="MODEL",
-        help="model file to write; e.g. --output my_domain.bin",
-    )
+    add_output(p, "MODEL", "model file to write; e.g. --output my_domain.bin")
     p.add_argument(
         "--text-field",
         default="text",

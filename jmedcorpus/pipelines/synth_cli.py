@@ -8,6 +8,7 @@ import argparse
 import json
 import sys
 
+from jmedcorpus.cli_options import add_cluster, add_input, add_output, add_reporting
 from jmedcorpus.errors import UserError
 
 
@@ -26,18 +27,8 @@ def add_synth_parser(sub) -> None:
     p.add_argument(
         "recipe", nargs="?", metavar="RECIPE", help="YAML synth recipe (default: recipes/synth_exam.yaml)"
     )
-    p.add_argument(
-        "--input",
-        "-i",
-        nargs="+",
-        action="extend",
-        required=True,
-        metavar="PATH",
-        help="output of `jmedcorpus build` (OUT or OUT/data), or Parquet files with id and text",
-    )
-    p.add_argument(
-        "--output", "-o", required=True, metavar="QA", help="output directory (re-running on it resumes)"
-    )
+    add_input(p, "PATH", "output of `jmedcorpus build` (OUT or OUT/data), or Parquet files with id and text")
+    add_output(p, "QA", "output directory (re-running on it resumes)")
     p.add_argument(
         "--model",
         "-m",
@@ -101,18 +92,14 @@ def add_synth_parser(sub) -> None:
         action="store_true",
         help="on a re-run, redo the chunks where the engine failed (served answers come from the cache)",
     )
-    p.add_argument(
-        "--workers",
-        "-w",
-        type=int,
-        metavar="N",
-        help="CPUs of the local Ray for the passage stage (default: all)",
+    add_cluster(
+        p,
+        "CPUs of the local Ray for the passage stage (default: all)",
+        "run on an existing Ray cluster (e.g. 'auto')",
     )
-    p.add_argument("--ray-address", metavar="ADDR", help="run on an existing Ray cluster (e.g. 'auto')")
     _add_check_options(p)
     _add_ehr_options(p)
-    p.add_argument("--no-progress", action="store_true", help="do not show progress bars")
-    p.add_argument("--json", action="store_true", help="print the manifest's counts and throughput as JSON")
+    add_reporting(p, "print the manifest's counts and throughput as JSON")
 
 
 def _add_check_options(p) -> None:

@@ -1,0 +1,28 @@
+"""Options several commands share, declared once: the same flags, types and short forms
+everywhere; each command says in its own words what they mean for it."""
+
+from __future__ import annotations
+
+PROGRESS_HELP = "do not show progress bars; e.g. --no-progress"
+
+
+def add_input(p, metavar: str, help: str) -> None:
+    """``--input/-i``, one or more values, repeatable."""
+    p.add_argument("--input", "-i", nargs="+", action="extend", required=True, metavar=metavar, help=help)
+
+
+def add_output(p, metavar: str, help: str) -> None:
+    """``--output/-o``, required."""
+    p.add_argument("--output", "-o", required=True, metavar=metavar, help=help)
+
+
+def add_cluster(p, workers_help: str, ray_help: str) -> None:
+    """``--workers/-w N`` and ``--ray-address ADDR``: how many tasks, and on which Ray."""
+    p.add_argument("--workers", "-w", type=int, default=None, metavar="N", help=workers_help)
+    p.add_argument("--ray-address", metavar="ADDR", help=ray_help)
+
+
+def add_reporting(p, json_help: str) -> None:
+    """``--no-progress`` and ``--json``."""
+    p.add_argument("--no-progress", action="store_true", help=PROGRESS_HELP)
+    p.add_argument("--json", action="store_true", help=json_help)
