@@ -98,13 +98,13 @@ def open_url(url: str):
 
 
 def _list(fs, root: str, url: str) -> dict[str, object]:
-    """Files under ``root`` by path relative to it (a single file: its name)."""
+    """Files under ``root`` by path relative to it (``root`` a single file: its name alone)."""
     import pyarrow.fs as pafs
 
     try:
         info = fs.get_file_info(root)
         if info.type == pafs.FileType.File:
-            return {os.path.basename(root): info}
+            return {"": info}
         selector = pafs.FileSelector(root, recursive=True, allow_not_found=True)
         infos = fs.get_file_info(selector)
     except OSError as e:
@@ -122,13 +122,18 @@ def stage_input(url: str, progress: bool = False) -> str:
     """Mirror the file or folder at ``url`` into the local cache; returns the local path (a
     folder keeps the remote layout, so document ids derived from paths are those of a local
     build of the same files). Objects already there with the same size and time are kept."""
-    import pyarrow.fs as pafs
-
     fs, root = open_url(url)
     files = _list(fs, root, url)
     if not files:
         raise UserError(f"--input {display_url(url)}: no such object or prefix (or it is empty)")
-    single = fs.get_file_info(root).type == pafs.FileType.File
+    return _mirror(fs, root, url, files, progress)
+
+
+def _mirror(fs, root: str, url: str, files: dict, progress: bool) -> str:
+    """Copy the listed ``files`` of ``url`` into its working copy; returns the local path."""
+    single = "" in files
+    if single:  # one object: keep its name locally
+        files = {os.path.basename(root): files[""]}
     local_root = working_copy(url, "inputs")
     wanted = set()
     bar = tqdm(total=sum(i.size for i in files.values()), unit="B", unit_scale=True, desc="fetch input",
@@ -254,8 +259,7 @@ def fetch_output(url: str, progress: bool = False) -> str:
             f"{display_url(url)} has no {MANIFEST}: not a finished jmedcorpus output (a build still "
             "uploading, or an interrupted one: re-run it)"
         )
-    local = stage_input(url, progress)
-    return local
+    return _mirror(fs, root, url, files, progress)
 
 
 def _read_json(path: str) -> dict:

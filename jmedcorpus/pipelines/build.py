@@ -138,13 +138,16 @@ def build(opts: BuildOptions) -> dict:
         skipped=skipped,
         min_units=MIN_UNITS,
     )
-    engine = choose_engine(opts.engine, opts.ray_address, sum(_input_sizes(units).values()))
+    # Input sizes as planned: an input deleted or rewritten during the build must not break the
+    # manifest after everything was published.
+    input_bytes = _input_sizes(units)
+    engine = choose_engine(opts.engine, opts.ray_address, sum(input_bytes.values()))
     if opts.ray_address:
         check_cluster_reachable(opts.ray_address)
     try:
         os.makedirs(out, exist_ok=True)
         with output_lock(out):
-            return _build_locked(opts, out, units, skipped, engine)
+            return _build_locked(opts, out, units, skipped, engine, input_bytes)
     except OSError as e:
         message = os_error_message(e, out)
         if message is None:
@@ -200,12 +203,16 @@ def _input_sizes(units: list[WorkUnit]) -> dict[str, int]:
     return {p: os.path.getsize(p) for u in units for p in dict.fromkeys([u.path, *(f for f, _ in u.files)])}
 
 
-def _build_locked(opts: BuildOptions, out: str, units: list[WorkUnit], skipped: list, engine: str) -> dict:
+def _build_locked(
+    opts: BuildOptions,
+    out: str,
+    units: list[WorkUnit],
+    skipped: list,
+    engine: str,
+    input_bytes: dict[str, int],
+) -> dict:
     started = time.time()
     recipe = opts.recipe
-    # Input sizes as planned: an input deleted or rewritten during the build must not break the
-    # manifest after everything was published.
-    input_bytes = _input_sizes(units)
     total_bytes = sum(input_bytes.values())
     n_buckets = max(1, min(256, total_bytes // BUCKET_INPUT_BYTES + 1))
     resolved = recipe.to_dict()
