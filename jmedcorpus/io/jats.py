@@ -8,15 +8,21 @@ Structured abstracts keep their section titles the same way. Paragraphs are join
   indentation of pretty-printed XML are source whitespace: one space, or nothing between two
   Japanese characters (``肝膿瘍を⏎  発症した`` → ``肝膿瘍を発症した``).
 - Inline markup (``<italic>``, ``<bold>``, ``<sup>``, ``<sub>``, ``<named-content>`` ...) is
-  flattened to its text. A numeric superscript after a digit or a letter is an exponent and
-  keeps its caret (``10<sup>7</sup>`` → ``10^7``, ``×10<sup>3</sup>/μL`` → ``×10^3/μL``).
+  flattened to its text. A numeric superscript after a digit or a non-Japanese letter is an
+  exponent and keeps its caret (``10<sup>7</sup>`` → ``10^7``, ``×10<sup>3</sup>/μL`` →
+  ``×10^3/μL``, ``χ<sup>2</sup>`` → ``χ^2``), as is a short bracketed expression
+  (``x<sup>(n−1)</sup>`` → ``x^(n−1)``); a lone letter (``P<sup>a</sup>``) may be a note mark.
 - Citations (``<xref ref-type="bibr">``): numeric ones (``[12]``, ``<sup>1,3)</sup>``, ``12–15``)
   are dropped with their brackets and separators when ``drop_citations`` (default), leaving no
   ``, ,`` or `` .`` behind; author-year ones (``Chamberlin (1915)``, ``Tremblay & Kraus, 2003``)
   are words of the sentence and stay. Footnote and affiliation markers (``<xref
   ref-type="fn">*</xref>``) go; figure/table cross-references (``図1``, ``Table 2``) stay.
 - Math keeps its text: MathML tokens linearized (``<msup><mi>x</mi><mn>2</mn></msup>`` → ``x^2``,
-  fractions ``a/b``), else the TeX source; a display formula is its own line.
+  fractions ``a/b``), else the TeX source, else its plain text; a display formula is its own line
+  (inline, between spaces, when it is inside a ``<p>``). A formula that is only an image
+  (``<graphic>``) is a placeholder, ``[formula]``, or ``[数式]`` in a Japanese article
+  (``xml:lang="ja"``), so that the words around it are not glued (``could be written [formula]
+  in which``); next to Japanese text it takes no spaces (``式は[数式]である``).
 - English abstracts of a non-English article (J-STAGE's ``<trans-abstract xml:lang="en">``) are
   dropped by default (``english_abstract="drop"``): the corpus is Japanese. ``"keep"`` keeps them
   after the article-language abstract. An English article's own abstract is always kept (the
@@ -133,7 +139,9 @@ _CITE_RESIDUE = re.compile(r"\s?[\[(（［]\s*[,，、;；\-–—−~～\s]*[\]
 # separators a dropped citation left against a bracket: "(; Smith 2003" and "Smith 2003; )"
 _BRACKET_SEP = re.compile(r"(?<=[\[(（［])\s*(?:[,，、;；]\s*)+|\s*(?:[,，、;；]\s*)+(?=[\])）］])")
 _LETTERS = re.compile(r"[^\W\d_]{2,}")  # a word: an author-year citation, not a number
-_EXPONENT = re.compile(r"[−\-+]?\d+(?:\.\d+)?")
+# ``7``, ``-1``, ``–7`` (an en dash as minus), or a short parenthesized expression with a letter
+# and an operator, ``(n−1)``, ``(n/2)`` (not ``(1–3)``: a superscript citation range)
+_EXPONENT = re.compile(r"[−–\-+]?\d+(?:\.\d+)?|\((?=[^()]*[^\W\d_])(?=[^()]*[−–\-+/*⋅·])[^()]{2,12}\)")
 _MARKER_XREFS = {"fn", "author-notes", "corresp", "aff"}  # "other" is Movie 1, Video 1: words
 _BACK_MATTER_SEC_TYPES = {
     "coi-statement",
@@ -165,6 +173,14 @@ _BACK_MATTER_TITLE = re.compile(
 )
 _WS = re.compile(r"\s+")
 _JA = r"\u3000-\u30ff\u3400-\u9fff\uf900-\ufaff\uff01-\uff60"
+_JA_CHAR = re.compile(f"[{_JA}]")
+_CLOSING = tuple(".,;:!?)]}．。、，；：）」")  # what follows a word without a space
+FORMULA_PLACEHOLDER = "[formula]"  # a formula that is only an image
+FORMULA_PLACEHOLDER_JA = "[数式]"
+# no space between the Japanese placeholder and Japanese text: ``式は [数式] である`` → ``式は[数式]である``
+_JA_PLACEHOLDER_SPACE = re.compile(
+    rf"(?<=[{_JA}]) (?={re.escape(FORMULA_PLACEHOLDER_JA)})|(?<={re.escape(FORMULA_PLACEHOLDER_JA)}) (?=[{_JA}])"
+)
 # a source line break next to a Japanese character is nothing (Japanese has no spaces)
 _JA_BREAK = re.compile(rf"(?<=[{_JA}])[^\S\n]*\n\s*|\s*\n[^\S\n]*(?=[{_JA}])")
 _ENTITY_DECL = re.compile(r"<!ENTITY", re.IGNORECASE)
@@ -273,6 +289,7 @@ _INVISIBLE = "\u2061\u2062\u2063\u2064"  # MathML's invisible function applicati
 
 def _wrap(s: str) -> str:
     """Parentheses unless ``s`` is one number or one name: ``x^2``, ``β_std``, ``/(2a)``."""
+    s = s.strip()
     return s if s.isdigit() or s.isalpha() or len(s) <= 1 else f"({s})"
 
 
@@ -293,6 +310,13 @@ def _mathml(el) -> str:
         return f"{kids[0]}_{_wrap(kids[1])}"
     if name == "msubsup" and len(kids) == 3:
         return f"{kids[0]}_{_wrap(kids[1])}^{_wrap(kids[2])}"
+    # limits of a large operator (∑, ∏, lim): ``∏_(i=0)^(n)``, then a space before its operand
+    if name == "munderover" and len(kids) == 3:
+        return f"{kids[0]}_{_wrap(kids[1])}^{_wrap(kids[2])} "
+    if name == "munder" and len(kids) == 2:
+        return f"{kids[0]}_{_wrap(kids[1])} "
+    if name == "mover" and len(kids) == 2 and el.get("accent") != "true":
+        return f"{kids[0]}^{_wrap(kids[1])} "
     if name == "mfrac" and len(kids) == 2:
         return f"{_wrap(kids[0])}/{_wrap(kids[1])}"
     if name in ("msqrt", "mroot") and kids:
@@ -317,18 +341,26 @@ def _math_text(el) -> str:
 
 
 def _ends_with_base(parts: list[str]) -> bool:
-    """Whether the text so far ends in a digit, a Latin letter or ``)``: what an exponent raises."""
+    """Whether the text so far ends in a digit, a letter other than Japanese (Latin, Greek ``χ``,
+    ``Å``) or ``)``: what an exponent raises. After Japanese a bare number is a citation."""
     for part in reversed(parts):
         if part:
             last = part[-1]
-            return last.isdigit() or ("a" <= last.lower() <= "z") or last == ")"
+            return last.isdigit() or last == ")" or last.isalpha() and not _JA_CHAR.match(last)
     return False
 
 
 class _Renderer:
-    def __init__(self, options: JatsOptions, ref_ids: frozenset = frozenset()):
+    def __init__(self, options: JatsOptions, ref_ids: frozenset = frozenset(), lang: str | None = None):
         self.options, self.ref_ids = options, ref_ids
         self.label = ""  # a section title ending in a colon, waiting for its paragraph
+        japanese = bool(lang) and lang.split("-")[0] == "ja"
+        self.placeholder = FORMULA_PLACEHOLDER_JA if japanese else FORMULA_PLACEHOLDER
+
+    def image_formula(self, el) -> str:
+        """The placeholder when a formula without text is an image (``<graphic>``), else nothing."""
+        images = ("graphic", "inline-graphic")
+        return self.placeholder if any(_local(e.tag) in images for e in el.iter()) else ""
 
     # --- inline ---------------------------------------------------------------------------------
     def inline(self, el, parts: list[str]) -> None:
@@ -343,7 +375,14 @@ class _Renderer:
 
     def inline_child(self, child, name: str, parts: list[str]) -> None:
         if name in ("inline-formula", "disp-formula", "math"):
-            parts.append(f" {_math_text(child)} ")
+            text = _math_text(child)
+            if not text and name != "math":  # plain text (``E = mc<sup>2</sup>``), else an image
+                sub: list[str] = []
+                self.inline(child, sub)
+                text = "".join(sub) if "".join(sub).strip() else self.image_formula(child)
+            # no space between the formula and the punctuation after it: ``x^2.``, ``[formula],``
+            after = "" if (child.tail or "")[:1] in _CLOSING else " "
+            parts.append(f" {text}{after}")
         elif name == "break":
             parts.append(BREAK)
         elif name in _SKIP or name in _FLOATS or name in _BLOCKS and name not in ("p", "title"):
@@ -369,7 +408,10 @@ class _Renderer:
         if CITE in text:
             text = _CITE_GROUP.sub("", text)
             text = _BRACKET_SEP.sub("", _CITE_RESIDUE.sub("", text))
-        return "\n".join(c for c in (_clean(p) for p in text.split(BREAK)) if c)
+        lines = [_clean(p) for p in text.split(BREAK)]
+        if FORMULA_PLACEHOLDER_JA in text:
+            lines = [_JA_PLACEHOLDER_SPACE.sub("", line) for line in lines]
+        return "\n".join(c for c in lines if c)
 
     # --- blocks ---------------------------------------------------------------------------------
     def blocks(self, el, out: list[str]) -> None:
@@ -383,7 +425,7 @@ class _Renderer:
                     self.caption(child, out)
                 continue
             if name == "disp-formula":
-                self.add(out, _clean(_math_text(child)))
+                self.add(out, _clean(_math_text(child)) or self.line(child) or self.image_formula(child))
             elif name == "title":
                 title = self.line(child)
                 if title.endswith((":", "：")):  # "Objective:" labels the paragraph after it
@@ -583,8 +625,8 @@ def _parse_jats(data: bytes, options: JatsOptions) -> JatsArticle:
     if root.tag.startswith("{"):  # JATS <article> has no namespace; Elsevier's ja DTD has one
         namespace = root.tag[1:].split("}", 1)[0][:100]
         raise JatsError(f"not JATS: the root <article> is in the namespace {namespace}")
-    renderer = _Renderer(options, frozenset(r.get("id") for r in _iter(root, "ref") if r.get("id")))
     lang = _lang(root, None)
+    renderer = _Renderer(options, frozenset(r.get("id") for r in _iter(root, "ref") if r.get("id")), lang)
     front = _find(root, "front")
     meta = _find(front, "article-meta") if front is not None else None
     journal_meta = _find(front, "journal-meta") if front is not None else None

