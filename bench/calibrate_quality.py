@@ -24,25 +24,9 @@ from datatrove.data import Document
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from jmedcorpus.filters.quality import (
-    CharNgramRepetitionFilter,
-    DigitRatioFilter,
-    DocLengthFilter,
-    HiraganaRatioFilter,
-    JaGopherRepetitionFilter,
-    JapaneseRatioFilter,
-    KatakanaRatioFilter,
-    MarkupDebrisFilter,
-    MojibakeFilter,
-    SentenceLengthFilter,
-    SymbolRatioFilter,
-)
+from jmedcorpus.filters.quality import quality_filters
 
-FILTERS = [
-    DocLengthFilter, HiraganaRatioFilter, JapaneseRatioFilter, KatakanaRatioFilter, SymbolRatioFilter,
-    DigitRatioFilter, CharNgramRepetitionFilter, JaGopherRepetitionFilter, SentenceLengthFilter,
-    MarkupDebrisFilter, MojibakeFilter,
-]  # fmt: skip
+FILTERS = quality_filters()  # every filter of jmedcorpus/filters/quality/
 KANA = re.compile(r"[\u3041-\u309F\u30A0-\u30FF]")
 _FULLWIDTH = {c: c - 0xFEE0 for c in range(0xFF01, 0xFF5F)} | {0x3000: 0x20}
 

@@ -390,6 +390,10 @@ def _cmd_steps(args) -> int:
             print(f"    signals: {', '.join(f'{n} ({k})' for n, k in zip(signals, kinds)) or 'none'}")
             rows = getattr(cls, "signal_thresholds", ())
             print(f"    thresholds: {'; '.join(f'{sig} {b} = {p}' for sig, b, p, _ in rows) or 'none'}")
+            print(f"    reasons: {', '.join(getattr(cls, 'reasons', ())) or 'none (never drops)'}")
+            after = getattr(cls, "must_follow", {})
+            if after:
+                print(f"    comes after: {', '.join(f'{s} ({why})' for s, why in after.items())}")
         print()
     return 0
 

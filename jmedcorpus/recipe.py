@@ -22,7 +22,6 @@ from jmedcorpus.errors import UserError
 from jmedcorpus.registry import registered_steps
 
 RECIPE_VERSION = 1
-_DEDUP_STEPS = ("exact_dedup", "minhash_dedup")
 DEFAULT_RECIPE = "ja_medical"
 
 
@@ -155,15 +154,15 @@ def recipe_from_dict(data, source: str = "<memory>") -> Recipe:
         if getattr(cls, "is_global", False):
             if any(spec.use == use for spec in steps):
                 fail(f"{where} ({use}): a global step may appear once; remove the repeat")
-            if use in _DEDUP_STEPS and any(spec.use == "boilerplate_lines" for spec in steps):
-                fail(
-                    f"{where} ({use}): must come before boilerplate_lines (copies of a document would make its own lines look like boilerplate); move it up"
-                )
             seen_global = seen_global or use
         elif seen_global:
             fail(
                 f"{where} ({use}): per-document steps must come before global steps such as {seen_global}; move it up"
             )
+        for spec in steps:  # ordering rules the steps declare (``must_follow``)
+            why = getattr(classes[spec.use], "must_follow", {}).get(use)
+            if why:
+                fail(f"{where} ({use}): must come before {spec.use} ({why}); move it up")
         try:
             cls(**params)
         except (ValueError, TypeError) as e:

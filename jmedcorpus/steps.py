@@ -19,20 +19,26 @@ Step conventions (every registered step follows them):
   redactions: integer bins 0-49, and the share of documents with at least one). Undeclared
   signals are a ratio when their name ends in ratio/frac/score/... and a count otherwise
   (:func:`jmedcorpus.report.stats.kind_of`);
-- filters write their signal into ``doc.metadata`` *before* deciding, and return ``True`` or
-  ``(False, REASON)`` with a reason constant from :mod:`jmedcorpus.constants`.
+- ``reasons`` lists every drop reason the step can give (module-level constants, in
+  :mod:`jmedcorpus.constants` or in the step's own module); filters write their signal into
+  ``doc.metadata`` *before* deciding, and return ``True`` or ``(False, REASON)``;
+- ``must_follow`` (optional) maps a step name to why that step may not come after this one in
+  a recipe (the recipe loader refuses such an order with that reason).
 """
 
-import jmedcorpus.dedup.boilerplate
-import jmedcorpus.dedup.exact
-import jmedcorpus.dedup.minhash
-import jmedcorpus.filters.decontaminate
-import jmedcorpus.filters.domain
-import jmedcorpus.filters.language
-import jmedcorpus.filters.license
-import jmedcorpus.filters.medical
-import jmedcorpus.filters.quality
-import jmedcorpus.pii.step
+import importlib
+import pkgutil
+
+import jmedcorpus.dedup
+import jmedcorpus.filters
+import jmedcorpus.pii
+
+# the step packages: every module in them is imported, so a new step module needs no line here
+for _package in (jmedcorpus.filters, jmedcorpus.dedup, jmedcorpus.pii):
+    for _module in pkgutil.walk_packages(_package.__path__, f"{_package.__name__}."):
+        importlib.import_module(_module.name)
+
+# steps that live beside the text utilities they wrap
 import jmedcorpus.text.normalize
 import jmedcorpus.text.sections
-import jmedcorpus.text.tokenize_step  # noqa: F401
+import jmedcorpus.text.tokenize_step

@@ -118,3 +118,13 @@ def test_the_output_snippet_runs_on_a_build(ray_local, data_dir, tmp_path, monke
     exec(compile(snippet, "README.md", "exec"), {})  # noqa: S102 - the README snippet, as a user runs it
     printed = capsys.readouterr().out
     assert printed.startswith(f"{m['counts']['kept']} [") and "lang_not_ja" in printed
+
+
+def test_the_architecture_map_is_generated_from_the_tree():
+    """Every module is in the README's map with its docstring's first sentence: regenerate it
+    with `.ci/architecture-map --write` after adding, moving or re-describing a module."""
+    from importlib.machinery import SourceFileLoader
+
+    tool = SourceFileLoader("architecture_map", str(ROOT / ".ci" / "architecture-map")).load_module()
+    in_readme = README.split("## Architecture\n\n```\n", 1)[1].split("```\n", 1)[0]
+    assert in_readme == tool.architecture_map(), "README map is stale: run .ci/architecture-map --write"

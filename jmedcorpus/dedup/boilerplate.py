@@ -19,16 +19,26 @@ where headers and footers live, and a common clinical sentence in the middle of 
 
 from __future__ import annotations
 
+import glob
 import os
 import re
 from typing import ClassVar
 
 import numpy as np
+import pyarrow as pa
 import xxhash
-from datatrove.pipeline.base import PipelineStep
 
-from jmedcorpus.constants import BOILERPLATE_ONLY
-from jmedcorpus.io.parquet import save_partitioned
+from jmedcorpus.constants import BOILERPLATE_ONLY, META_CHARS, META_MECAB_TOKENS
+from jmedcorpus.dedup.stage import (
+    Corpus,
+    GlobalStep,
+    Removal,
+    Runner,
+    StageResult,
+    bucket_calls,
+    bucket_entries,
+)
+from jmedcorpus.io.parquet import atomic_save_npy, save_partitioned
 from jmedcorpus.registry import register_step
 
 LINE_ENTRY = np.dtype([("key", "<u8"), ("row", "<u4")])
@@ -37,7 +47,7 @@ _DIGITS = re.compile(r"[0-9０-９]+")
 
 
 @register_step("boilerplate_lines")
-class BoilerplateLines(PipelineStep):
+class BoilerplateLines(GlobalStep):
     """Remove lines found in at least ``min_documents`` documents of the corpus; drop documents
     with nothing left (reason ``boilerplate_only``).
 
@@ -52,11 +62,11 @@ class BoilerplateLines(PipelineStep):
     """
 
     name = "repeated boilerplate lines"
-    type = "🫂 - DEDUP"
-    is_global = True
     signal_fields: ClassVar[dict[str, str]] = {"boilerplate_lines_removed": "int64"}
     signal_kinds: ClassVar[dict[str, str]] = {"boilerplate_lines_removed": "sparse_count"}
     reason = BOILERPLATE_ONLY
+    _why = "copies of a document would make its own lines look like boilerplate"
+    must_follow: ClassVar[dict[str, str]] = {"exact_dedup": _why, "minhash_dedup": _why}
 
     def __init__(
         self,
@@ -109,6 +119,54 @@ class BoilerplateLines(PipelineStep):
     def collector(self, unit_dir: str, n_buckets: int) -> BoilerplateCollector:
         return BoilerplateCollector(self, unit_dir, n_buckets)
 
+    def run_stage(self, name: str, corpus: Corpus, n_buckets: int, work: str, run: Runner) -> StageResult:
+        """One task per key bucket finds the frequent line keys; nothing is removed before publish."""
+        keys_dir = os.path.join(work, f"keys-{name}")
+        calls = bucket_calls(corpus, n_buckets, self.min_documents, keys_dir)
+        counted = run(boilerplate_bucket, calls, f"{name} buckets").values()
+        details = {
+            "boilerplate_lines": sum(c["lines"] for c in counted),
+            "documents_with_them": sum(c["occurrences"] for c in counted),
+        }
+        return StageResult(name, self, None, details, data_dir=keys_dir)
+
+    def apply(self, table: pa.Table, stage: StageResult, unit: int) -> tuple[pa.Table, Removal | None, dict]:
+        """Strip the boilerplate lines from every document; drop those left too short. Signal
+        columns that measure the text (``chars``, ``mecab_tokens``) are recomputed for edited ones."""
+        files = sorted(glob.glob(os.path.join(stage.data_dir, "boilerplate-keys-b*.npy")))
+        keys = set(np.concatenate([np.load(f) for f in files] or [np.empty(0, np.uint64)]).tolist())
+        texts = table.column("text").to_pylist()
+        counts = [0] * len(texts)
+        changed = []
+        for i, text in enumerate(texts):
+            new, counts[i] = self.strip(text, keys) if keys else (text, 0)
+            if counts[i]:
+                texts[i] = new
+                changed.append(i)
+        too_short = np.zeros(len(texts), dtype=bool)
+        too_short[[i for i in changed if self.too_short(texts[i])]] = True
+        dropped = table.filter(pa.array(too_short))  # as they were, before the edit
+        table = _set_column(table, "text", pa.array(texts, pa.string()))
+        table = _set_column(table, "boilerplate_lines_removed", pa.array(counts, pa.int64()))
+        edited = [i for i in changed if not too_short[i]]
+        if edited and META_CHARS in table.column_names:
+            chars = table.column(META_CHARS).to_pylist()
+            for i in edited:
+                chars[i] = len(texts[i])
+            table = _set_column(table, META_CHARS, pa.array(chars, table.schema.field(META_CHARS).type))
+        if edited and META_MECAB_TOKENS in table.column_names:
+            from jmedcorpus.text.mecab import get_tokenizer
+
+            tokens = table.column(META_MECAB_TOKENS).to_pylist()
+            for i in edited:
+                tokens[i] = len(get_tokenizer().word_tokenize(texts[i]))
+            kind = table.schema.field(META_MECAB_TOKENS).type
+            table = _set_column(table, META_MECAB_TOKENS, pa.array(tokens, kind))
+        n = int(too_short.sum())
+        removal = Removal(dropped, pa.nulls(n, pa.string()), pa.nulls(n, pa.int64()), pa.array(["{}"] * n))
+        counts = {"removed": n, "documents_changed": len(changed), "lines_removed": sum(counts)}
+        return table.filter(pa.array(~too_short)), removal, counts
+
     def run(self, data, rank: int = 0, world_size: int = 1):
         """Direct use as a datatrove step: count over the whole (buffered) stream, then strip."""
         docs = list(data)
@@ -147,3 +205,25 @@ class BoilerplateCollector:
         entries["row"] = np.array(self.rows, dtype=np.uint32)
         pattern = os.path.join(self.unit_dir, "boilerplate-b{:04d}.npy")
         return {"buckets": save_partitioned(entries, self.n_buckets, pattern)}
+
+
+def boilerplate_bucket(
+    bucket: int,
+    units: list[tuple[int, str]],
+    bases: np.ndarray,
+    gone: np.ndarray,
+    min_documents: int,
+    out_dir: str,
+) -> dict:
+    """Count in how many surviving documents each line key of one bucket occurs; save the keys
+    that reach ``min_documents`` as ``boilerplate-keys-bNNNN.npy``."""
+    keys, _ = bucket_entries(f"boilerplate-b{bucket:04d}.npy", units, bases, gone)
+    values, counts = np.unique(keys, return_counts=True)  # entries are unique per document
+    frequent = counts >= min_documents
+    atomic_save_npy(values[frequent], os.path.join(out_dir, f"boilerplate-keys-b{bucket:04d}.npy"))
+    return {"lines": int(frequent.sum()), "occurrences": int(counts[frequent].sum())}
+
+
+def _set_column(table: pa.Table, name: str, values: pa.Array) -> pa.Table:
+    i = table.schema.get_field_index(name)
+    return table.set_column(i, name, values) if i >= 0 else table.append_column(name, values)

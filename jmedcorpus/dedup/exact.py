@@ -21,9 +21,10 @@ from typing import ClassVar
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute
-from datatrove.pipeline.base import PipelineStep
+import pyarrow.parquet as pq
 
 from jmedcorpus.constants import DEDUP_EXACT_DUPLICATE
+from jmedcorpus.dedup.stage import Corpus, GlobalStep, Runner, StageResult, write_dups
 from jmedcorpus.io.parquet import atomic_write_table
 from jmedcorpus.registry import register_step
 
@@ -76,6 +77,25 @@ def find_duplicates(tables: list[tuple[int, pa.Table]]) -> list[tuple[int, int, 
     return out
 
 
+def exact_bucket(bucket: int, unit_dirs: list[tuple[int, str]], dups_dir: str) -> int:
+    """Find the exact duplicates of one hash bucket; write them to ``dups_dir``; count them."""
+    tables = []
+    for index, unit_dir in unit_dirs:
+        tables.append((index, pq.read_table(os.path.join(unit_dir, f"hashes-b{bucket:04d}.parquet"))))
+    dups = find_duplicates(tables)
+    write_dups(
+        {
+            "unit": [u for u, _, _ in dups],
+            "row": [r for _, r, _ in dups],
+            "kept_id": [k for _, _, k in dups],
+            "cluster": [None] * len(dups),
+            "signals": ["{}"] * len(dups),
+        },
+        os.path.join(dups_dir, f"dups-b{bucket:04d}.parquet"),
+    )
+    return len(dups)
+
+
 class ExactCollector:
     """Writes a unit's document hashes, partitioned by hash into ``hashes-bNNNN.parquet``."""
 
@@ -100,7 +120,7 @@ class ExactCollector:
 
 
 @register_step("exact_dedup")
-class ExactDedup(PipelineStep):
+class ExactDedup(GlobalStep):
     """Drop exact duplicates of the normalized text across the whole corpus (reason
     ``dedup_exact_duplicate``), keeping the smallest id.
 
@@ -110,8 +130,6 @@ class ExactDedup(PipelineStep):
     """
 
     name = "exact dedup"
-    type = "🫂 - DEDUP"
-    is_global = True
     signal_fields: ClassVar[dict[str, str]] = {}
     reason = DEDUP_EXACT_DUPLICATE
 
@@ -121,6 +139,16 @@ class ExactDedup(PipelineStep):
     def collector(self, unit_dir: str, n_buckets: int) -> ExactCollector:
         """The per-unit part of the build: hashes by bucket."""
         return ExactCollector(unit_dir, n_buckets)
+
+    def run_stage(self, name: str, corpus: Corpus, n_buckets: int, work: str, run: Runner) -> StageResult:
+        """One task per hash bucket, over the units that wrote that bucket."""
+        dups_dir = os.path.join(work, f"dups-{name}")
+        calls = []
+        for b in range(n_buckets):
+            members = [(u, d) for u, d in corpus.units if b in corpus.results[u]["global"][name]["buckets"]]
+            calls.append((f"bucket-{b:04d}", (b, members, dups_dir)))
+        run(exact_bucket, calls, name)
+        return StageResult(name, self, dups_dir)
 
     def run(self, data, rank: int = 0, world_size: int = 1):
         seen: set[tuple[int, int]] = set()

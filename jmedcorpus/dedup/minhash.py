@@ -20,17 +20,29 @@ Every removed document goes to ``removed/minhash_dedup/`` with ``duplicate_of`` 
 
 from __future__ import annotations
 
+import glob
+import json
 import os
+import tracemalloc
 from typing import ClassVar
 
 import numpy as np
-from datatrove.pipeline.base import PipelineStep
 
 from jmedcorpus.constants import DEDUP_NEAR_DUPLICATE
 from jmedcorpus.dedup.components import Clusters, choose_keepers, components
-from jmedcorpus.dedup.lsh import verified_pairs
+from jmedcorpus.dedup.lsh import estimated_jaccard, verified_pairs
 from jmedcorpus.dedup.shingles import char_shingles, token_shingles
 from jmedcorpus.dedup.signatures import band_keys, lsh_bands, signatures, signed_rows
+from jmedcorpus.dedup.stage import (
+    Corpus,
+    GlobalStep,
+    Runner,
+    StageResult,
+    UnitArrays,
+    bucket_calls,
+    bucket_entries,
+    write_dups,
+)
 from jmedcorpus.io.parquet import atomic_save_npy, save_partitioned
 from jmedcorpus.registry import register_step
 
@@ -40,7 +52,7 @@ BAND_ENTRY = np.dtype([("key", "<u8"), ("row", "<u4")])
 
 
 @register_step("minhash_dedup")
-class MinhashDedup(PipelineStep):
+class MinhashDedup(GlobalStep):
     """Drop near-duplicates: documents whose shingle sets have Jaccard similarity of about
     ``threshold`` or more with another document (reason ``dedup_near_duplicate``), keeping the
     longest of each cluster, then the smallest id.
@@ -71,8 +83,6 @@ class MinhashDedup(PipelineStep):
     """
 
     name = "near-duplicate dedup (MinHash LSH)"
-    type = "🫂 - DEDUP"
-    is_global = True
     signal_fields: ClassVar[dict[str, str]] = {}
     signal_thresholds: ClassVar[tuple[tuple[str, str, str, str], ...]] = (
         ("near_duplicate_jaccard", "min", "threshold", "estimated Jaccard to the kept document"),
@@ -131,6 +141,27 @@ class MinhashDedup(PipelineStep):
     def collector(self, unit_dir: str, n_buckets: int) -> MinhashCollector:
         """The per-unit part of the build (stage 1 in the module docstring)."""
         return MinhashCollector(self, unit_dir, n_buckets)
+
+    def run_stage(self, name: str, corpus: Corpus, n_buckets: int, work: str, run: Runner) -> StageResult:
+        """Stages 2 and 3 of the module docstring: one task per band bucket, then one clustering task."""
+        dups_dir, edges_dir = os.path.join(work, f"dups-{name}"), os.path.join(work, f"edges-{name}")
+        threshold = self.threshold if self.verify else None
+        buckets = run(
+            minhash_bucket, bucket_calls(corpus, n_buckets, threshold, edges_dir), f"{name} buckets"
+        )
+        clusters = run(
+            minhash_clusters,
+            [("clusters", (corpus.units, corpus.bases, edges_dir, dups_dir))],
+            f"{name} clusters",
+        )
+        details = {
+            "bands": self.bands,
+            "rows": self.rows,
+            "band_entries": sum(b["entries"] for b in buckets.values()),
+            "candidate_pairs": sum(b["candidates"] for b in buckets.values()),
+            **clusters["clusters"],
+        }
+        return StageResult(name, self, dups_dir, details)
 
     def run(self, data, rank: int = 0, world_size: int = 1):
         """Direct use as a datatrove step: deduplicate the stream in memory with the same
@@ -204,3 +235,61 @@ class MinhashCollector:
         entries["row"] = np.repeat(signed, self.step.bands)
         pattern = os.path.join(self.unit_dir, "minhash-bands-b{:04d}.npy")
         return {"buckets": save_partitioned(entries, self.n_buckets, pattern), "signed": len(signed)}
+
+
+def minhash_bucket(
+    bucket: int,
+    units: list[tuple[int, str]],
+    bases: np.ndarray,
+    gone: np.ndarray,
+    threshold: float | None,
+    out_dir: str,
+) -> dict:
+    """Candidate pairs of one band-key bucket, verified; saved as ``edges-bNNNN.npy``."""
+    keys, docs = bucket_entries(f"minhash-bands-b{bucket:04d}.npy", units, bases, gone)
+    pairs, candidates = verified_pairs(keys, docs, UnitArrays(units, bases), threshold)
+    atomic_save_npy(pairs, os.path.join(out_dir, f"edges-b{bucket:04d}.npy"))
+    return {"entries": len(keys), "candidates": candidates, "pairs": len(pairs)}
+
+
+def minhash_clusters(units: list[tuple[int, str]], bases: np.ndarray, edges_dir: str, dups_dir: str) -> dict:
+    """Connected components of all verified pairs, the keep rule, and the dups table."""
+    # measured, not estimated: every numpy array and Python object of the clustering (tracemalloc
+    # sees numpy's allocations); Arrow is only used to read one unit's id column at a time
+    tracemalloc.start()
+    files = sorted(glob.glob(os.path.join(edges_dir, "edges-b*.npy")))
+    edges = np.concatenate([np.load(f) for f in files] or [np.empty((0, 2), np.int64)])
+    edges = np.unique(edges, axis=0) if len(edges) else edges  # a pair can match in several bands
+    nodes, labels = components(edges)
+    arrays = UnitArrays(units, bases)
+    chars = arrays.gather(nodes, "minhash-chars.npy") if len(nodes) else np.empty(0, np.int64)
+    ids = arrays.ids(nodes)
+    clusters = choose_keepers(nodes, labels, chars, ids, edges)
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    gone = clusters.removed
+    doc, keeper = clusters.doc[gone], clusters.keeper[gone]
+    similarity = estimated_jaccard(arrays(doc), arrays(keeper)) if len(doc) else np.empty(0)
+    pos, rows = arrays.unit_rows(doc)
+    unit_index = arrays.unit_index(pos)
+    write_dups(
+        {
+            "unit": unit_index,
+            "row": rows,
+            "kept_id": [ids[i] for i in np.searchsorted(nodes, keeper).tolist()],
+            "cluster": clusters.cluster[gone],
+            "signals": [
+                json.dumps({"near_duplicate_jaccard": round(float(j), 4), "cluster_size": int(s)})
+                for j, s in zip(similarity, clusters.size[gone])
+            ],
+        },
+        os.path.join(dups_dir, "dups-clusters.parquet"),
+    )
+    total = int(bases[-1])
+    return {
+        "verified_pairs": len(edges),
+        "clustered_documents": len(nodes),
+        "clusters": int(labels.max() + 1) if len(labels) else 0,
+        "components_peak_bytes": int(peak),
+        "components_bytes_per_document": round(peak / max(total, 1), 2),
+    }

@@ -20,22 +20,19 @@ and it would tokenize the re-normalized text a second time (the ``mecab`` step's
 the un-NFKC'd text); characters need no tokenizer. ``unit="mecab"`` (``benchmark_tokens`` of
 :mod:`jmedcorpus.text.exam`, as synth's contamination check uses) is kept for comparison.
 
-Index: sorted uint64 n-gram hashes with a parallel int32 array of entry numbers (an n-gram shared
-by several items is stored once per item). A document's distinct n-grams are looked up with
-``searchsorted`` and counted per entry with ``bincount``. The index is built once per process
-from the files, cached with ``functools.lru_cache`` keyed by (path, size, mtime) of each file and
-the parameters, and kept out of the step's pickled state: a Ray worker builds it on its first
-unit (IgakuQA's 2,000 questions: ~0.7 s, ~9 MB: 12 bytes per n-gram entry) and reuses it for every later unit and step
-object in that process; nothing of the index travels with tasks. Building it in the constructor
-also makes a bad benchmark file a one-line recipe error before the build starts.
+Index: :class:`jmedcorpus.text.benchmark_index.BenchmarkIndex`, the one index of benchmark
+n-grams that synth's contamination check uses too. It is built once per process from the files,
+cached with ``functools.lru_cache`` keyed by (path, size, mtime) of each file and the parameters,
+and kept out of the step's pickled state: a Ray worker builds it on its first unit (IgakuQA's
+2,000 questions: ~0.7 s, ~9 MB: 12 bytes per n-gram entry) and reuses it for every later unit and
+step object in that process; nothing of the index travels with tasks. Building it in the
+constructor also makes a bad benchmark file a one-line recipe error before the build starts.
 """
 
 from __future__ import annotations
 
 import functools
 import os
-import unicodedata
-from dataclasses import dataclass
 from typing import ClassVar
 
 import numpy as np
@@ -46,138 +43,20 @@ from jmedcorpus.constants import DECONTAM_BENCHMARK
 from jmedcorpus.filters.benchmarks import load_benchmark
 from jmedcorpus.filters.validation import check_fraction
 from jmedcorpus.registry import register_step
-from jmedcorpus.text.exam import TOKEN_STRIP
+from jmedcorpus.text.benchmark_index import (
+    UNITS,
+    BenchmarkIndex,
+    unit_hashes,
+    window_hashes,
+)
 
 META_DECONTAM_ITEM = "decontam_item"
 META_DECONTAM_FRACTION = "decontam_fraction"
 META_DECONTAM_REMOVED_CHARS = "decontam_removed_chars"
 
-UNITS = ("char", "mecab")
 MODES = ("document", "passage")
-_MULT = np.uint64(0x9E3779B97F4A7C15)
 # A line is removed in passage mode when this share of its characters lies in matched n-grams.
 LINE_COVERAGE = 0.5
-
-
-def normalize_for_match(text: str) -> str:
-    """NFKC, lower case, no whitespace or punctuation.
-
-    >>> normalize_for_match("ＣＲＰ　１５．２ｍｇ／ｄＬ、\\n正しいのは どれか。")
-    'crp152mgdl正しいのはどれか'
-    """
-    return TOKEN_STRIP.sub("", unicodedata.normalize("NFKC", text).lower())
-
-
-def _mix(x: np.ndarray) -> np.ndarray:
-    """splitmix64 finalizer: spreads small values (code points) over 64 bits."""
-    x = (x ^ (x >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
-    x = (x ^ (x >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
-    return x ^ (x >> np.uint64(31))
-
-
-def unit_hashes(text: str, unit: str) -> np.ndarray:
-    """One uint64 per unit of the normalized text: characters, or MeCab tokens."""
-    if unit == "mecab":
-        import xxhash
-
-        from jmedcorpus.text.exam import benchmark_tokens
-
-        tokens = benchmark_tokens(text)
-        return np.fromiter(
-            (xxhash.xxh3_64_intdigest(t.encode("utf-8")) for t in tokens), dtype=np.uint64, count=len(tokens)
-        )
-    norm = normalize_for_match(text)
-    with np.errstate(over="ignore"):
-        return _mix(
-            np.frombuffer(norm.encode("utf-32-le", "surrogatepass"), dtype=np.uint32).astype(np.uint64)
-        )
-
-
-def window_hashes(units: np.ndarray, n: int) -> np.ndarray:
-    """Hash of every window of ``n`` units (none when fewer): a polynomial, as ``ngram_hashes``."""
-    count = len(units) - n + 1
-    if count <= 0:
-        return np.empty(0, dtype=np.uint64)
-    h = np.zeros(count, dtype=np.uint64)
-    with np.errstate(over="ignore"):
-        for k in range(n):
-            h = h * _MULT + units[k : k + count]
-    return h ^ (h >> np.uint64(29))
-
-
-@dataclass
-class BenchmarkIndex:
-    """N-gram hashes (sorted, repeated per entry) → entry; entry → item; n-grams per entry."""
-
-    keys: np.ndarray  # uint64, sorted
-    entries: np.ndarray  # int32, parallel to keys
-    entry_item: np.ndarray  # int32: item of each entry
-    entry_size: np.ndarray  # int64: distinct n-grams of each entry
-    item_ids: list[str]
-    n: int
-    unit: str
-
-    @classmethod
-    def build(cls, items, *, n: int, unit: str, min_part_ngrams: int) -> BenchmarkIndex:
-        keys, entries, entry_item, entry_size = [], [], [], []
-        for i, item in enumerate(items):
-            # the item as published; the stem alone; the n-grams within each option (none across
-            # an option boundary: survives reordered or dropped options)
-            parts = [np.unique(window_hashes(unit_hashes(item.text, unit), n))]
-            if item.options:
-                options = [window_hashes(unit_hashes(o, unit), n) for o in item.options]
-                for part in (window_hashes(unit_hashes(item.stem, unit), n), np.concatenate(options)):
-                    part = np.unique(part)
-                    if len(part) >= min_part_ngrams:
-                        parts.append(part)
-            for grams in parts:
-                if not len(grams):
-                    continue
-                keys.append(grams)
-                entries.append(np.full(len(grams), len(entry_item), dtype=np.int32))
-                entry_item.append(i)
-                entry_size.append(len(grams))
-        keys_a = np.concatenate(keys) if keys else np.empty(0, dtype=np.uint64)
-        entries_a = np.concatenate(entries) if entries else np.empty(0, dtype=np.int32)
-        order = np.argsort(keys_a, kind="stable")
-        return cls(
-            keys_a[order],
-            entries_a[order],
-            np.asarray(entry_item, dtype=np.int32),
-            np.asarray(entry_size, dtype=np.int64),
-            [item.id for item in items],
-            n,
-            unit,
-        )
-
-    @property
-    def nbytes(self) -> int:
-        return self.keys.nbytes + self.entries.nbytes + self.entry_item.nbytes + self.entry_size.nbytes
-
-    def lookup(self, grams: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """(position in ``grams``, entry) for every index hit of the given n-gram hashes."""
-        lo = np.searchsorted(self.keys, grams, side="left")
-        hi = np.searchsorted(self.keys, grams, side="right")
-        counts = hi - lo
-        hit = np.nonzero(counts)[0]
-        if not len(hit):
-            return hit, hit
-        counts = counts[hit]
-        pos = np.repeat(hit, counts)
-        # index of each expanded hit in keys: lo of its gram + its rank within the gram's run
-        starts = np.repeat(lo[hit] - np.cumsum(counts) + counts, counts)
-        return pos, self.entries[starts + np.arange(len(pos))]
-
-    def fractions(self, grams: np.ndarray) -> np.ndarray:
-        """Share of each entry's distinct n-grams found among ``grams`` (repeats count once; only
-        the few hits are de-duplicated, not the document's n-grams)."""
-        pos, entries = self.lookup(grams)
-        if len(pos):
-            with np.errstate(over="ignore"):
-                pair = grams[pos] ^ (entries.astype(np.uint64) * _MULT)
-            _, first = np.unique(pair, return_index=True)
-            entries = entries[first]
-        return np.bincount(entries, minlength=len(self.entry_size)) / np.maximum(self.entry_size, 1)
 
 
 def _file_key(path: str) -> tuple:
@@ -247,6 +126,7 @@ class BenchmarkDecontaminator(BaseFilter):
     """
 
     name = "benchmark decontamination"
+    reasons: ClassVar[tuple[str, ...]] = (DECONTAM_BENCHMARK,)
     signal_fields: ClassVar[dict[str, str]] = {
         META_DECONTAM_ITEM: "string",
         META_DECONTAM_FRACTION: "float64",

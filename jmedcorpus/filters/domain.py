@@ -48,6 +48,7 @@ class MedicalDomainFilter(BaseFilter):
     """
 
     name = "medical domain"
+    reasons: ClassVar[tuple[str, ...]] = (QUALITY_MEDICAL_SCORE_LOW,)
     signal_fields: ClassVar[dict[str, str]] = {META_MEDICAL_SCORE: "float64"}
     signal_thresholds: ClassVar[tuple[tuple[str, str, str, str], ...]] = (
         ("medical_score", "min", "min_score", "classifier probability of medical text"),

@@ -159,6 +159,7 @@ class LanguageFilter(BaseFilter):
     other_signals: ClassVar[tuple[str, ...]] = ("language_allowed_fraction", "language_removed_chars")
 
     name = "language"
+    reasons: ClassVar[tuple[str, ...]] = (LANG_NOT_ALLOWED, LANG_LOW_SCORE, LANG_TOO_LITTLE_JAPANESE)
 
     def __init__(
         self,

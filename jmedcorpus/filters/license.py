@@ -36,6 +36,7 @@ class LicenseFilter(BaseFilter):
     """
 
     name = "license"
+    reasons: ClassVar[tuple[str, ...]] = (LICENSE_NOT_ALLOWED,)
     signal_fields: ClassVar[dict[str, str]] = {META_LICENSE: "string"}
 
     def __init__(

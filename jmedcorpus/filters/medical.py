@@ -31,6 +31,7 @@ class MedicalDensityFilter(BaseFilter):
     """
 
     name = "medical density"
+    reasons: ClassVar[tuple[str, ...]] = (QUALITY_MEDICAL_DENSITY_LOW,)
     signal_fields: ClassVar[dict[str, str]] = {META_MEDICAL_DENSITY: "float64"}
     signal_thresholds: ClassVar[tuple[tuple[str, str, str, str], ...]] = (
         ("medical_density", "min", "min_density", "share of medical-looking words"),

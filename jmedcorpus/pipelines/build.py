@@ -6,9 +6,10 @@ Stages, each a set of Ray tasks with a barrier between them:
    steps (:mod:`jmedcorpus.pipelines.unit`) and writes the unit's results under
    ``OUT/.work/units/``. A unit whose ``result.json`` exists from an earlier run with the same
    recipe and the same input file is not run again: a killed build resumes.
-2. **global steps**, in recipe order (:mod:`jmedcorpus.pipelines.global_stages`): exact dedup
-   (one task per hash bucket), near-duplicate dedup (one task per band-key bucket, then one
-   clustering task); each sees only what the earlier ones kept.
+2. **global steps**, in recipe order, then repeated ids: each step's ``run_stage``
+   (:mod:`jmedcorpus.dedup.stage`): exact dedup (one task per hash bucket), near-duplicate dedup
+   (one task per band-key bucket, then one clustering task); each sees only what the earlier
+   ones kept.
 3. **publish**: one task per unit writes its removed and quarantined records under their final
    names; one task per shard writes ``OUT/data/train-XXXXX-of-YYYYY.parquet``. The manifest is
    deleted when publishing starts and written last: an output with a ``manifest.json`` is complete.
@@ -28,6 +29,8 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 from jmedcorpus import __version__
+from jmedcorpus.dedup.duplicate_ids import DUPLICATE_IDS, DuplicateIds
+from jmedcorpus.dedup.stage import Corpus
 from jmedcorpus.errors import RunFailed, UserError
 from jmedcorpus.io import layout
 from jmedcorpus.io.fingerprint import file_stamp, fingerprint
@@ -36,7 +39,6 @@ from jmedcorpus.io.outdir import check_output_dir, check_writable, os_error_mess
 from jmedcorpus.io.parquet import atomic_write_json, remove_temporaries
 from jmedcorpus.io.plan import WorkUnit, plan_units
 from jmedcorpus.pipelines import publish
-from jmedcorpus.pipelines.global_stages import DUPLICATE_IDS, STAGES, Corpus, run_duplicate_ids
 from jmedcorpus.pipelines.ray_tasks import (
     TaskFailure,
     check_cluster_reachable,
@@ -286,12 +288,9 @@ def _build_locked(
             results={u.index: results[u.key] for u in units},
             earlier=[],
         )
-        for name, step in global_steps:
-            corpus.earlier.append(STAGES[type(step)](name, step, corpus, n_buckets, stage_work, run_stage))
-        corpus.earlier.append(run_duplicate_ids(corpus, stage_work, run_stage))
+        for name, step in [*global_steps, (DUPLICATE_IDS, DuplicateIds())]:
+            corpus.earlier.append(step.run_stage(name, corpus, n_buckets, stage_work, run_stage))
         stages = corpus.earlier
-        dedups = [(st.name, st.reason, st.dups_dir) for st in stages if st.dups_dir]
-        editor = next(((st.name, st.edit_step, st.keys_dir) for st in stages if st.edit_step), None)
         t_dedup = time.time()
 
         if os.path.exists(manifest_path):
@@ -304,8 +303,7 @@ def _build_locked(
                     u,
                     unit_dirs[u.key],
                     out,
-                    dedups,
-                    editor,
+                    stages,
                     line_offsets[u.key],
                     recipe.output.compression,
                     recipe.output.stats_term_sample,
@@ -419,18 +417,16 @@ def _manifest(
     for name, spec in [*zip(names, recipe.steps), (DUPLICATE_IDS, None)]:
         if name in by_name:
             st = by_name[name]
-            if st.edit_step:  # removed at publish time: counted there
-                edits = Counter()
-                for f in finalized.values():
-                    edits.update(f["boilerplate"])
-                st.removed = {0: edits.pop("dropped", 0)}
-                st.details.update(edits)
-            n_removed = sum(st.removed.values())
+            counted = Counter()  # what each unit's publish task removed and edited
+            for f in finalized.values():
+                counted.update(f["stages"][name])
+            n_removed = counted.pop("removed", 0)
             use = spec.use if spec is not None else name  # duplicate_ids: built in, always last
             entry = {"name": name, "use": use, "in": n_in, "out": n_in - n_removed, "removed": n_removed}
-            entry["reasons"] = {st.reason: n_removed} if n_removed else {}
-            if st.details:
-                entry["details"] = st.details
+            entry["reasons"] = {st.step.reason: n_removed} if n_removed else {}
+            details = {**st.details, **counted}
+            if details:
+                entry["details"] = details
             steps.append(entry)
             n_in -= n_removed
             continue

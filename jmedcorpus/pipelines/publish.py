@@ -13,11 +13,11 @@ import pyarrow as pa
 import pyarrow.compute
 import pyarrow.parquet as pq
 
-from jmedcorpus.constants import META_CHARS, META_MECAB_TOKENS
+from jmedcorpus.constants import META_MECAB_TOKENS
+from jmedcorpus.dedup.stage import ROW, StageResult
 from jmedcorpus.io import layout
 from jmedcorpus.io.parquet import REMOVED_SCHEMA, atomic_write_table
 from jmedcorpus.io.plan import WorkUnit
-from jmedcorpus.pipelines.global_stages import read_dups
 from jmedcorpus.report.stats import add_kept, add_removed, empty_partial
 
 
@@ -65,19 +65,15 @@ def finalize_unit(
     unit: WorkUnit,
     unit_dir: str,
     out: str,
-    stages: list[tuple[str, str, str]],
-    boilerplate: tuple[str, object, str] | None,
+    stages: list[StageResult],
     line_offset: int,
     compression: str,
     term_sample: int = 16,
 ) -> dict:
     """Publish one unit's removed and quarantined records and write ``final.parquet``: the kept
-    documents that survived every global step, in input order, edited by ``boilerplate_lines``.
-
-    ``stages`` are the dedup stages as ``(step name, reason, dups_dir)``; ``boilerplate`` is
-    ``(step name, BoilerplateLines step, keys_dir)`` when that step is in the recipe. Returns the
-    published paths (relative to ``out``) and the final counts.
-    """
+    documents, in input order, after every global stage's ``apply`` (dedup drops, boilerplate
+    edits). Returns the published paths (relative to ``out``), the final counts and each stage's
+    counts."""
     written = []
     stats = empty_partial()  # the unit's share of OUT/stats/stats.json, from the rows written here
     part = f"part-{unit.index:06d}.parquet"
@@ -98,44 +94,26 @@ def finalize_unit(
         written.append(rel)
 
     table = pq.read_table(os.path.join(unit_dir, "kept.parquet"))
-    keep = np.ones(table.num_rows, dtype=bool)
-    for step, reason, dups_dir in stages:
-        dups = read_dups(dups_dir, unit.index)
-        if not dups.num_rows:
+    table = table.append_column(ROW, pa.array(np.arange(table.num_rows, dtype=np.int64)))
+    stage_counts = {}
+    for stage in stages:
+        table, removal, stage_counts[stage.name] = stage.step.apply(table, stage, unit.index)
+        if removal is None or not removal.rows.num_rows:
             continue
-        rows = dups.column("row").to_numpy().astype(np.int64)
-        keep[rows] = False
-        taken = table.take(pa.array(rows))
+        rows = removal.rows.drop_columns([ROW])
         removed = _removed_table(
-            taken.select(["id", "text", "source"]),
-            step,
-            reason,
-            dups.column("kept_id"),
-            dups.column("cluster"),
-            _with_document_signals(taken, dups.column("signals")),
+            rows.select(["id", "text", "source"]),
+            stage.name,
+            stage.step.reason,
+            removal.duplicate_of,
+            removal.cluster,
+            _with_document_signals(rows, removal.signals),
         )
-        rel = os.path.join(layout.REMOVED, step, part)
+        rel = os.path.join(layout.REMOVED, stage.name, part)
         atomic_write_table(removed, os.path.join(out, rel), compression)
         written.append(rel)
         add_removed(stats, removed)
-    table = table.filter(pa.array(keep))
-    edits = {}
-    if boilerplate:
-        table, dropped, edits = strip_boilerplate(table, *boilerplate[1:])
-        if dropped.num_rows:
-            n = dropped.num_rows
-            removed = _removed_table(
-                dropped,
-                boilerplate[0],
-                boilerplate[1].reason,
-                pa.nulls(n, pa.string()),
-                pa.nulls(n, pa.int64()),
-                pa.array(["{}"] * n),
-            )
-            rel = os.path.join(layout.REMOVED, boilerplate[0], part)
-            atomic_write_table(removed, os.path.join(out, rel), compression)
-            written.append(rel)
-            add_removed(stats, removed)
+    table = table.drop_columns([ROW])
     atomic_write_table(table, os.path.join(unit_dir, "final.parquet"), "none")
     add_kept(stats, table, term_sample)
     text_bytes = pa.compute.sum(pa.compute.binary_length(table.column("text"))).as_py() or 0
@@ -143,7 +121,7 @@ def finalize_unit(
         "files": written,
         "kept": table.num_rows,
         "kept_bytes": int(text_bytes),
-        "boilerplate": edits,
+        "stages": stage_counts,
         "stats": stats,
     }
 
@@ -161,50 +139,6 @@ def _with_document_signals(rows: pa.Table, dedup_signals: pa.ChunkedArray) -> pa
         ],
         pa.string(),
     )
-
-
-def strip_boilerplate(table: pa.Table, step, keys_dir: str) -> tuple[pa.Table, pa.Table, dict]:
-    """Remove boilerplate lines from the documents of ``table``; returns the edited table, the
-    (original) documents dropped because nothing was left, and counts. Signal columns that
-    measure the text (``chars``, ``mecab_tokens``) are recomputed for edited documents."""
-    files = sorted(glob.glob(os.path.join(keys_dir, "boilerplate-keys-b*.npy")))
-    keys = set(np.concatenate([np.load(f) for f in files] or [np.empty(0, np.uint64)]).tolist())
-    texts = table.column("text").to_pylist()
-    counts = [0] * len(texts)
-    changed = []
-    for i, text in enumerate(texts):
-        new, counts[i] = step.strip(text, keys) if keys else (text, 0)
-        if counts[i]:
-            texts[i] = new
-            changed.append(i)
-    too_short = np.zeros(len(texts), dtype=bool)
-    too_short[[i for i in changed if step.too_short(texts[i])]] = True
-    dropped = table.select(["id", "text", "source"]).filter(pa.array(too_short))
-    table = _set_column(table, "text", pa.array(texts, pa.string()))
-    table = _set_column(table, "boilerplate_lines_removed", pa.array(counts, pa.int64()))
-    edited = [i for i in changed if not too_short[i]]
-    if edited and META_CHARS in table.column_names:
-        chars = table.column(META_CHARS).to_pylist()
-        for i in edited:
-            chars[i] = len(texts[i])
-        table = _set_column(table, META_CHARS, pa.array(chars, table.schema.field(META_CHARS).type))
-    if edited and META_MECAB_TOKENS in table.column_names:
-        from jmedcorpus.text.mecab import get_tokenizer
-
-        tokens = table.column(META_MECAB_TOKENS).to_pylist()
-        for i in edited:
-            tokens[i] = len(get_tokenizer().word_tokenize(texts[i]))
-        table = _set_column(
-            table, META_MECAB_TOKENS, pa.array(tokens, table.schema.field(META_MECAB_TOKENS).type)
-        )
-    table = table.filter(pa.array(~too_short))
-    edits = {"documents_changed": len(changed), "lines_removed": sum(counts), "dropped": int(too_short.sum())}
-    return table, dropped, edits
-
-
-def _set_column(table: pa.Table, name: str, values: pa.Array) -> pa.Table:
-    i = table.schema.get_field_index(name)
-    return table.set_column(i, name, values) if i >= 0 else table.append_column(name, values)
 
 
 def plan_shards(units: list[WorkUnit], finalized: dict, unit_dirs: dict, shard_mb: float) -> list[dict]:

@@ -103,23 +103,18 @@ def _contamination(paths: list[str], recipe: SynthRecipe) -> ContaminationIndex 
     """One index over every ``--decontaminate-against`` file (JSONL, one benchmark item per line)."""
     if not paths:
         return None
-    import numpy as np
-
     v = recipe.validation
-    hashes = []
     for path in paths:
         if not os.path.isfile(path):
             raise UserError(f"--decontaminate-against {path}: no such file; give a JSONL benchmark file")
-        try:
-            index = ContaminationIndex.from_jsonl(path, v.contamination_field, v.contamination_ngram)
-        except ValueError as e:  # names the line, never its text
-            raise UserError(
-                f"--decontaminate-against {e}; set validation.contamination_field to the field holding the question"
-            ) from None
-        hashes.append(index.hashes)
-    return ContaminationIndex(
-        np.concatenate(hashes), n=v.contamination_ngram, min_fraction=v.contamination_min_fraction
-    )
+    try:
+        return ContaminationIndex.from_jsonl(
+            paths, v.contamination_field, v.contamination_ngram, min_fraction=v.contamination_min_fraction
+        )
+    except ValueError as e:  # names the line, never its text
+        raise UserError(
+            f"--decontaminate-against {e}; set validation.contamination_field to the field holding the question"
+        ) from None
 
 
 def synth(opts: SynthOptions) -> dict:

@@ -6,29 +6,19 @@ of its 10-token MeCab n-grams occur in the benchmark (the defaults of
 from __future__ import annotations
 
 import json
+from types import SimpleNamespace
 
 import numpy as np
-import xxhash
 
 from jmedcorpus.filters.validation import check_fraction
-from jmedcorpus.text.exam import benchmark_tokens
-
-_MULT = np.uint64(0x9E3779B97F4A7C15)
+from jmedcorpus.text.benchmark_index import BenchmarkIndex, unit_hashes, window_hashes
+from jmedcorpus.text.exam import benchmark_tokens  # noqa: F401  (what the n-grams are made of)
 
 
 def ngram_hashes(tokens: list[str], n: int) -> np.ndarray:
-    """64-bit hashes of the token n-grams (none when fewer than ``n`` tokens): xxh3 of each
-    token, then a polynomial over the window, the same in every process (unlike ``hash()``)."""
-    count = len(tokens) - n + 1
-    if count <= 0:
-        return np.empty(0, dtype=np.uint64)
-    words = np.fromiter(
-        (xxhash.xxh3_64_intdigest(t.encode("utf-8")) for t in tokens), dtype=np.uint64, count=len(tokens)
-    )
-    h = np.zeros(count, dtype=np.uint64)
-    for k in range(n):
-        h = h * _MULT + words[k : k + count]
-    return h ^ (h >> np.uint64(29))
+    """64-bit hashes of the token n-grams (none when fewer than ``n`` tokens), as the shared
+    benchmark index (:mod:`jmedcorpus.text.benchmark_index`) hashes MeCab-token windows."""
+    return window_hashes(unit_hashes(tokens, "tokens"), n)
 
 
 class ContaminationIndex:
@@ -48,54 +38,54 @@ class ContaminationIndex:
     benchmark question a lot, hence the low share. ``min_fraction=0`` gives the "any n-gram"
     rule. A text shorter than ``n`` tokens is never contaminated (nothing to compare).
 
-    Hashes are 64-bit (xxh3) in a sorted numpy array (8 bytes per n-gram: IgakuQA's 2,000
-    questions take ~1.6 MB), so the index pickles to Ray workers and is the same everywhere.
+    The n-grams live in the build's benchmark index (:class:`BenchmarkIndex` with MeCab-token
+    units: 64-bit hashes in a sorted numpy array, 12 bytes per n-gram), so the build and synth
+    hash benchmark text one way; the index pickles to Ray workers and is the same everywhere.
     """
 
-    def __init__(self, hashes: np.ndarray, *, n: int = 10, min_fraction: float = 0.2) -> None:
-        if not 1 <= n <= 64:
-            raise ValueError(f"n must be between 1 and 64, got {n}")
+    def __init__(self, index: BenchmarkIndex, *, min_fraction: float = 0.2) -> None:
+        if index.unit != "mecab":
+            raise ValueError(f"a contamination index counts MeCab-token n-grams, not {index.unit!r}")
         self.min_fraction = check_fraction("min_fraction", min_fraction)
-        self.n = n
-        self.hashes = np.unique(np.asarray(hashes, dtype=np.uint64))
+        self.index, self.n = index, index.n
+        self.distinct = len(np.unique(index.keys))
 
     @classmethod
     def from_texts(cls, texts, *, n: int = 10, min_fraction: float = 0.2) -> ContaminationIndex:
-        parts = [ngram_hashes(benchmark_tokens(t), n) for t in texts]
-        hashes = np.concatenate(parts) if parts else np.empty(0, dtype=np.uint64)
-        return cls(hashes, n=n, min_fraction=min_fraction)
+        if not 1 <= n <= 64:
+            raise ValueError(f"n must be between 1 and 64, got {n}")
+        items = [SimpleNamespace(id=str(i), text=t, stem=t, options=()) for i, t in enumerate(texts)]
+        index = BenchmarkIndex.build(items, n=n, unit="mecab", min_part_ngrams=0)
+        return cls(index, min_fraction=min_fraction)
 
     @classmethod
     def from_jsonl(
-        cls, path, text_field: str = "text", n: int = 10, *, min_fraction: float = 0.2
+        cls, paths, text_field: str = "text", n: int = 10, *, min_fraction: float = 0.2
     ) -> ContaminationIndex:
-        """Index the ``text_field`` of every record of a JSONL file; a record without it is a
-        ``ValueError`` naming the line (not its text)."""
+        """Index the ``text_field`` of every record of one or more JSONL files; a record without
+        it is a ``ValueError`` naming the file and line (not its text)."""
         texts = []
-        with open(path, encoding="utf-8") as f:
-            for lineno, line in enumerate(f, 1):
-                if not line.strip():
-                    continue
-                try:
-                    record = json.loads(line)
-                except ValueError:
-                    raise ValueError(f"{path}:{lineno}: not a JSON object") from None
-                value = record.get(text_field) if isinstance(record, dict) else None
-                if not isinstance(value, str):
-                    raise ValueError(f"{path}:{lineno}: no string field {text_field!r}")  # noqa: TRY004 - bad data
-                texts.append(value)
+        for path in [paths] if isinstance(paths, (str, bytes)) or hasattr(paths, "__fspath__") else paths:
+            with open(path, encoding="utf-8") as f:
+                for lineno, line in enumerate(f, 1):
+                    if not line.strip():
+                        continue
+                    try:
+                        record = json.loads(line)
+                    except ValueError:
+                        raise ValueError(f"{path}:{lineno}: not a JSON object") from None
+                    value = record.get(text_field) if isinstance(record, dict) else None
+                    if not isinstance(value, str):
+                        raise ValueError(f"{path}:{lineno}: no string field {text_field!r}")  # noqa: TRY004 - bad data
+                    texts.append(value)
         return cls.from_texts(texts, n=n, min_fraction=min_fraction)
 
     def __len__(self) -> int:
-        return len(self.hashes)
+        return self.distinct
 
     def overlap(self, text: str) -> float:
         """Share of the text's n-grams found in the benchmark (0 for a text shorter than n)."""
-        grams = ngram_hashes(benchmark_tokens(text), self.n)
-        if not len(grams) or not len(self.hashes):
-            return 0.0
-        pos = np.minimum(np.searchsorted(self.hashes, grams), len(self.hashes) - 1)
-        return float((self.hashes[pos] == grams).mean())
+        return self.index.share(self.index.text_grams(text))
 
     def contaminated(self, text: str) -> bool:
         overlap = self.overlap(text)

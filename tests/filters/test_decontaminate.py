@@ -187,10 +187,6 @@ def test_mecab_unit_matches_verbatim():
 
 
 @pytest.mark.ray
-@pytest.mark.skipif(
-    "jmedcorpus.filters.decontaminate" not in (DATA.parent.parent / "jmedcorpus" / "steps.py").read_text(),
-    reason="Ray workers find the step only once jmedcorpus/steps.py imports jmedcorpus.filters.decontaminate",
-)
 def test_build_with_decontamination(ray_local, tmp_path):
     from jmedcorpus.pipelines.build import BuildOptions, build
 

@@ -76,6 +76,7 @@ class MarkupDebrisFilter(BaseFilter):
     """
 
     name = "markup debris"
+    reasons: ClassVar[tuple[str, ...]] = (QUALITY_MARKUP_DEBRIS,)
     signal_fields: ClassVar[dict[str, str]] = {META_MARKUP_DEBRIS_RATIO: "float64"}
     signal_thresholds: ClassVar[tuple[tuple[str, str, str, str], ...]] = (
         ("markup_debris_ratio", "max", "max_ratio", ""),

@@ -35,6 +35,7 @@ class DocLengthFilter(BaseFilter):
     """
 
     name = "document length"
+    reasons: ClassVar[tuple[str, ...]] = (QUALITY_TOO_SHORT, QUALITY_TOO_LONG)
     signal_fields: ClassVar[dict[str, str]] = {META_NON_SPACE_CHARS: "int64"}
     signal_thresholds: ClassVar[tuple[tuple[str, str, str, str], ...]] = (
         ("non_space_chars", "min", "min_chars", ""),

@@ -59,6 +59,7 @@ class MojibakeFilter(BaseFilter):
     """
 
     name = "mojibake"
+    reasons: ClassVar[tuple[str, ...]] = (QUALITY_MOJIBAKE,)
     signal_fields: ClassVar[dict[str, str]] = {META_MOJIBAKE_RATIO: "float64"}
     signal_thresholds: ClassVar[tuple[tuple[str, str, str, str], ...]] = (
         ("mojibake_ratio", "max", "max_ratio", "and at least min_count markers"),

@@ -115,6 +115,7 @@ class CharNgramRepetitionFilter(BaseFilter):
     """
 
     name = "character n-gram repetition"
+    reasons: ClassVar[tuple[str, ...]] = (QUALITY_CHAR_NGRAM_REPETITION,)
     signal_fields: ClassVar[dict[str, str]] = {META_CHAR_NGRAM_REPETITION: "float64"}
     signal_thresholds: ClassVar[tuple[tuple[str, str, str, str], ...]] = (
         ("char_ngram_repetition", "max", "max_ratio", ""),
@@ -256,6 +257,7 @@ class JaGopherRepetitionFilter(GopherRepetitionFilter):
     """
 
     name = "Gopher repetition (MeCab words)"
+    reasons: ClassVar[tuple[str, ...]] = tuple(QUALITY_REPETITION_PREFIX + c for c in ("empty", *_CHECKS))
     signal_fields: ClassVar[dict[str, str]] = {key: "float64" for key in GOPHER_KEYS.values()}
     signal_thresholds: ClassVar[tuple[tuple[str, str, str, str], ...]] = tuple(
         [

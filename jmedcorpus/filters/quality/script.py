@@ -43,6 +43,7 @@ class HiraganaRatioFilter(BaseFilter):
     """
 
     name = "hiragana ratio"
+    reasons: ClassVar[tuple[str, ...]] = (QUALITY_HIRAGANA_RATIO_LOW,)
     signal_fields: ClassVar[dict[str, str]] = {META_HIRAGANA_RATIO: "float64"}
     signal_thresholds: ClassVar[tuple[tuple[str, str, str, str], ...]] = (
         ("hiragana_ratio", "min", "min_ratio", ""),
@@ -71,6 +72,7 @@ class JapaneseRatioFilter(BaseFilter):
     """
 
     name = "Japanese character ratio"
+    reasons: ClassVar[tuple[str, ...]] = (QUALITY_JAPANESE_RATIO_LOW,)
     signal_fields: ClassVar[dict[str, str]] = {META_JAPANESE_RATIO: "float64"}
     signal_thresholds: ClassVar[tuple[tuple[str, str, str, str], ...]] = (
         ("japanese_ratio", "min", "min_ratio", ""),
@@ -99,6 +101,7 @@ class KatakanaRatioFilter(BaseFilter):
     """
 
     name = "katakana ratio"
+    reasons: ClassVar[tuple[str, ...]] = (QUALITY_KATAKANA_RATIO_HIGH,)
     signal_fields: ClassVar[dict[str, str]] = {META_KATAKANA_RATIO: "float64"}
     signal_thresholds: ClassVar[tuple[tuple[str, str, str, str], ...]] = (
         ("katakana_ratio", "max", "max_ratio", ""),

@@ -38,6 +38,7 @@ class SentenceLengthFilter(BaseFilter):
     """
 
     name = "sentence length"
+    reasons: ClassVar[tuple[str, ...]] = (QUALITY_SENTENCE_TOO_LONG, QUALITY_MEAN_SENTENCE_LENGTH)
     signal_fields: ClassVar[dict[str, str]] = {
         META_MAX_SENTENCE_LENGTH: "int64",
         META_MEAN_SENTENCE_LENGTH: "float64",

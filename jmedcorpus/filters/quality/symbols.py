@@ -38,6 +38,7 @@ class SymbolRatioFilter(BaseFilter):
     """
 
     name = "symbol ratio"
+    reasons: ClassVar[tuple[str, ...]] = (QUALITY_SYMBOL_RATIO_HIGH,)
     signal_fields: ClassVar[dict[str, str]] = {META_SYMBOL_RATIO: "float64"}
     signal_thresholds: ClassVar[tuple[tuple[str, str, str, str], ...]] = (
         ("symbol_ratio", "max", "max_ratio", ""),
@@ -65,6 +66,7 @@ class DigitRatioFilter(BaseFilter):
     """
 
     name = "digit ratio"
+    reasons: ClassVar[tuple[str, ...]] = (QUALITY_DIGIT_RATIO_HIGH,)
     signal_fields: ClassVar[dict[str, str]] = {META_DIGIT_RATIO: "float64"}
     signal_thresholds: ClassVar[tuple[tuple[str, str, str, str], ...]] = (
         ("digit_ratio", "max", "max_ratio", ""),

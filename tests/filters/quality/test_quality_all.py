@@ -12,11 +12,7 @@ from jmedcorpus.registry import _STEPS
 
 DATA = Path(__file__).resolve().parents[2] / "data"
 NORMALIZE = {c: c - 0xFEE0 for c in range(0xFF01, 0xFF5F)} | {0x3000: 0x20}
-FILTERS = [getattr(quality, name) for name in quality.__all__]
-NAMES = {
-    "doc_length", "hiragana_ratio", "japanese_ratio", "katakana_ratio", "symbol_ratio", "digit_ratio",
-    "char_ngram_repetition", "gopher_repetition", "sentence_length", "markup_debris", "mojibake",
-}  # fmt: skip
+FILTERS = quality.quality_filters()  # every filter module of the package, found by importing it
 
 
 def _records(name):
@@ -35,10 +31,13 @@ def test_every_filter_keeps_clinical_japanese(cls, record):
     assert set(cls.signal_fields) <= set(doc.metadata)
 
 
-def test_registered_names():
-    assert {cls.registered_name for cls in FILTERS} == NAMES
+def test_every_quality_module_is_found_and_registered():
+    modules = {p.stem for p in Path(quality.__file__).parent.glob("*.py")} - {"__init__"}
+    assert {cls.__module__.rsplit(".", 1)[1] for cls in FILTERS} == modules
+    assert len(FILTERS) >= 11
     for cls in FILTERS:
         assert _STEPS[cls.registered_name] is cls
+        assert getattr(quality, cls.__name__) is cls and cls.__name__ in quality.__all__
 
 
 @pytest.mark.parametrize("cls", FILTERS, ids=lambda c: c.registered_name)
