@@ -400,7 +400,14 @@ def _cmd_steps(args) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     parser = _build_parser()
-    args = parser.parse_args(argv)
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit:  # --help, or a usage error: argparse printed and exits
+        try:
+            sys.stdout.flush()
+        except BrokenPipeError:  # `jmedcorpus build --help | head`
+            _silence_stdout()
+        raise
     if not args.command:
         parser.print_help()
         return 2

@@ -26,6 +26,7 @@ import shutil
 import sys
 import time
 from collections import Counter
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 
 from jmedcorpus import __version__
@@ -146,6 +147,14 @@ def build(opts: BuildOptions) -> dict:
     engine = choose_engine(opts.engine, opts.ray_address, sum(input_bytes.values()))
     if opts.ray_address:
         check_cluster_reachable(opts.ray_address)
+    # a cluster is joined before the output is touched: a refused connection (a token missing,
+    # another Ray version) must leave no folder that would then refuse the corrected command
+    joined = task_runtime(engine, opts.workers, opts.ray_address) if opts.ray_address else nullcontext()
+    with joined:
+        return _build_output(opts, out, units, skipped, engine, input_bytes)
+
+
+def _build_output(opts, out, units, skipped, engine, input_bytes) -> dict:
     try:
         os.makedirs(out, exist_ok=True)
         with output_lock(out):

@@ -152,6 +152,53 @@ def test_unread_files_are_listed_in_the_manifest_and_the_summary(ray_local, data
     assert {f["path"] for f in m["skipped_files"]} == {"table.csv", "notes.md", "dangling.jsonl"}
 
 
+def test_a_build_over_every_kind_of_bad_file_quarantines_them_and_adds_up(data_dir, tmp_path, capsys):
+    # the bad inputs of issue 12 in one --input folder, through the command: exit 0, one record per
+    # bad line or file with a reason, the good records around them kept, the counts adding up
+    import gzip
+
+    import zstandard
+
+    rows = records(data_dir, 8)
+    good = [json.dumps(r, ensure_ascii=False).encode() for r in rows]
+    src = tmp_path / "in"
+    write_jsonl(src / "a.jsonl", rows[:1])
+    (src / "deep.jsonl").write_bytes(b"\n".join([good[1], b"[" * 1000 + b"]" * 1000, good[2]]) + b"\n")
+    (src / "surrogate.jsonl").write_bytes(b'{"id": "x\\udc00", "text": "t"}\n' + good[3] + b"\n")
+    (src / "bom.jsonl").write_bytes(b"\xef\xbb\xbf" + good[4] + b"\n")
+    zst = zstandard.ZstdCompressor().compress(good[5] + b"\n")
+    (src / "corrupt.jsonl.zst").write_bytes(zst[:8] + bytes(b ^ 0x5A for b in zst[8:]))
+    (src / "cut.jsonl.zst").write_bytes(zst[: len(zst) // 2])
+    (src / "cut.jsonl.gz").write_bytes(gzip.compress(good[6] + b"\n")[:-12])
+    article = (data_dir / "jats" / "jstage_case_report_ja.xml").read_text(encoding="utf-8")
+    (src / "deep.xml").write_text(article.replace("<body>", "<body>" + "<sec>" * 1200, 1), encoding="utf-8")
+    (src / "sjis.xml").write_bytes(
+        article.replace('encoding="UTF-8"', 'encoding="Shift_JIS"', 1).encode("cp932", "xmlcharrefreplace")
+    )
+    (src / "latin.txt").write_bytes(b"\xfd\xfe\xfd \x80\x80\n" * 3)
+    (src / "cp932.txt").write_bytes(rows[7]["text"].encode("cp932", "replace"))
+    (src / "table.csv").write_text("id,text\n1,x\n", encoding="utf-8")
+    os.symlink(src / "loop.jsonl", src / "loop.jsonl")
+    out = tmp_path / "out"
+    assert main(["build", "--input", str(src), "--output", str(out), "--no-progress"]) == 0
+    assert "Traceback" not in capsys.readouterr().err
+    m = json.loads((out / "manifest.json").read_text())
+    assert adds_up(m)
+    bad = pq.read_table(str(out / "quarantine")).to_pylist()
+    assert sorted((q["file"], q["error"]) for q in bad) == [
+        ("corrupt.jsonl.zst", "unreadable_file"),
+        ("cut.jsonl.gz", "unreadable_file"),
+        ("cut.jsonl.zst", "unreadable_file"),
+        ("deep.jsonl", "invalid_json"),
+        ("deep.xml", "invalid_xml"),
+        ("latin.txt", "undecodable_text"),
+        ("surrogate.jsonl", "invalid_id"),
+    ]
+    # read: a, deep (2), surrogate, bom, sjis.xml, cp932.txt; quarantined: the 7 above
+    assert (m["counts"]["documents_read"], m["counts"]["quarantined"]) == (7, 7)
+    assert {f["path"] for f in m["skipped_files"]} == {"table.csv", "loop.jsonl"}
+
+
 def test_an_input_deleted_during_the_build_does_not_break_the_manifest(ray_local, data_dir, tmp_path):
     write_jsonl(tmp_path / "in" / "a.jsonl", records(data_dir, 3))
     write_jsonl(tmp_path / "in" / "b.jsonl", records(data_dir, 6)[3:])
@@ -286,6 +333,91 @@ def test_task_failures_from_a_full_disk_say_so():
     assert "no space left on the device of the output" in summary.splitlines()[1]
 
 
+def test_a_local_ray_never_joins_another_cluster(monkeypatch):
+    # a `ray start` cluster, a stale /tmp/ray/ray_current_cluster or RAY_ADDRESS: ray.init()
+    # without an address would join any of them, address="local" none
+    import ray
+
+    from jmedcorpus.pipelines.ray_tasks import ray_runtime
+
+    calls = []
+    monkeypatch.setenv("RAY_ADDRESS", "127.0.0.1:1")
+    monkeypatch.setattr(ray, "is_initialized", lambda: False)
+    monkeypatch.setattr(ray, "init", lambda **kw: calls.append(kw))
+    monkeypatch.setattr(ray, "shutdown", lambda: None)
+    previous = signal.getsignal(signal.SIGTERM)
+    try:
+        with ray_runtime(3, None):
+            pass
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+    assert [(c["address"], c["num_cpus"]) for c in calls] == [("local", 3)]
+
+
+def test_a_refused_cluster_connection_leaves_no_output(monkeypatch, tmp_path, capsys):
+    import ray
+
+    import jmedcorpus.pipelines.build as build_module
+    from jmedcorpus.pipelines import ray_tasks
+
+    def unauthenticated(**kw):
+        raise ConnectionError("UNAUTHENTICATED: invalid or missing authentication token")
+
+    for module in (ray_tasks, build_module):  # the port answers; Ray then refuses the client
+        monkeypatch.setattr(module, "check_cluster_reachable", lambda *a, **kw: None)
+    monkeypatch.setattr(ray, "is_initialized", lambda: False)
+    monkeypatch.setattr(ray, "init", unauthenticated)
+    (tmp_path / "a.jsonl").write_text('{"id": "1", "text": "胆管炎"}\n', encoding="utf-8")
+    out = tmp_path / "out"
+    previous = signal.getsignal(signal.SIGTERM)
+    try:
+        args = [
+            "build",
+            "--input",
+            str(tmp_path / "a.jsonl"),
+            "--output",
+            str(out),
+            "--ray-address",
+            "h:6379",
+        ]
+        assert main([*args, "--no-progress"]) == 2
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+    assert "RAY_AUTH_MODE=token" in one_line_error(capsys)
+    assert not out.exists()
+
+
+def test_a_cluster_that_does_not_answer_or_wants_a_token_is_one_line(monkeypatch):
+    import threading
+
+    import ray
+
+    from jmedcorpus.pipelines import ray_tasks
+
+    monkeypatch.setattr(ray_tasks, "check_cluster_reachable", lambda address, timeout_s: None)
+    release = threading.Event()
+    monkeypatch.setattr(ray, "init", lambda **kw: release.wait(30))  # a port that never answers
+    started = time.monotonic()
+    try:
+        with pytest.raises(
+            UserError, match=r"no answer from the cluster within 1 s.*RAY_AUTH_MODE=token"
+        ) as e:
+            ray_tasks.connect_cluster("10.255.255.1:6379", {}, timeout_s=1)
+    finally:
+        release.set()
+    assert time.monotonic() - started < 10 and "\n" not in str(e.value)
+
+    def unauthenticated(**kw):
+        raise ConnectionError("UNAUTHENTICATED: invalid or missing authentication token")
+
+    monkeypatch.setattr(ray, "init", unauthenticated)
+    with pytest.raises(
+        UserError, match=r"cannot connect \(ConnectionError\); clusters started with token"
+    ) as e:
+        ray_tasks.connect_cluster("10.255.255.1:6379", {}, timeout_s=5)
+    assert "RAY_AUTH_TOKEN" in str(e.value) and "\n" not in str(e.value)
+
+
 # --- processes: a foreign cluster, a closed pipe, SIGTERM --------------------------------------
 def test_a_foreign_ray_cluster_does_not_capture_a_local_build(data_dir, tmp_path):
     import tempfile
@@ -353,19 +485,48 @@ def test_a_foreign_ray_cluster_does_not_capture_a_local_build(data_dir, tmp_path
         shutil.rmtree(temp_dir, ignore_errors=True)
 
 
-def test_a_closed_pipe_is_not_a_traceback():
-    for args in (["steps"], ["steps", "--help"]):
-        p = subprocess.Popen(
-            [sys.executable, "-m", "jmedcorpus", *args],
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            env=cli_env(),
-        )
-        p.stdout.read(20)  # `| head -c 20`
-        p.stdout.close()
+@pytest.mark.parametrize("buffered", [True, False])
+def test_a_closed_pipe_is_not_a_traceback(data_dir, tmp_path, buffered):
+    # `| head` that has already left: the read end is closed before the command writes anything,
+    # so every write gets EPIPE (reading some bytes first would let a small output fit the pipe
+    # buffer and never fail). Buffered is what users get; PYTHONUNBUFFERED makes each print fail.
+    write_jsonl(tmp_path / "in.jsonl", records(data_dir, 3))
+    out = tmp_path / "out"
+    assert main(["build", "--input", str(tmp_path / "in.jsonl"), "--output", str(out), "--no-progress"]) == 0
+    env = cli_env()
+    env.pop("PYTHONUNBUFFERED", None)
+    if not buffered:
+        env["PYTHONUNBUFFERED"] = "1"
+    for args in (["steps"], ["steps", "doc_length"], ["stats", str(out), "--json"], ["stats", str(out)]):
+        read_end, write_end = os.pipe()
+        os.close(read_end)
+        try:
+            p = subprocess.Popen(
+                [sys.executable, "-m", "jmedcorpus", *args], stdout=write_end, stderr=subprocess.PIPE, env=env
+            )
+        finally:
+            os.close(write_end)
         err = p.stderr.read().decode()
-        p.wait(timeout=60)
-        assert "Traceback" not in err and "BrokenPipeError" not in err, err
+        assert p.wait(timeout=120) == 0, (args, err)
+        assert "Traceback" not in err and "BrokenPipeError" not in err, (args, err)
+
+
+def test_help_into_a_closed_pipe_is_not_a_traceback():
+    env = cli_env()
+    env.pop("PYTHONUNBUFFERED", None)
+    read_end, write_end = os.pipe()
+    os.close(read_end)
+    try:
+        p = subprocess.Popen(
+            [sys.executable, "-m", "jmedcorpus", "steps", "--help"],
+            stdout=write_end,
+            stderr=subprocess.PIPE,
+            env=env,
+        )
+    finally:
+        os.close(write_end)
+    err = p.stderr.read().decode()
+    assert p.wait(timeout=60) == 0 and "BrokenPipeError" not in err, err
 
 
 @pytest.mark.parametrize("engine", ["ray", "processes"])
