@@ -234,6 +234,11 @@ def signal_histogram(name: str, signal: Mapping | None) -> str | None:
     removed += [0] * (bins - len(removed))
     log = signal.get("scale") == "log"
     edges = _edges(raw, log) if bins > 0 else None
+    sparse = signal.get("kind") == "sparse_count"
+    if sparse and bins > 0:
+        # a count that is 0 on most documents (redactions): bin 0 would flatten every other bar,
+        # so only documents with at least one are drawn; the caption gives the share with any
+        kept[0] = removed[0] = 0
     if edges is None or sum(kept) + sum(removed) == 0:
         return None
     threshold = signal.get("threshold") or {}
@@ -296,7 +301,7 @@ def signal_histogram(name: str, signal: Mapping | None) -> str | None:
         ax.set_xlabel(name + (" (log scale)" if log else ""))
         ax.set_ylabel("documents")
         _count_axis(ax.yaxis)
-        ax.set_title(name)
+        ax.set_title(name + (" (documents with 1 or more)" if sparse else ""))
         ax.legend(loc="lower right", bbox_to_anchor=(1, 1), ncols=2, handlelength=1, columnspacing=1)
 
     return _render(5.0, 2.6, draw, HISTOGRAM_MARGINS)

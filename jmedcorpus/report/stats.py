@@ -284,7 +284,9 @@ def term_sample_of(manifest: dict) -> int:
     return int(manifest.get("recipe", {}).get("output", {}).get("stats_term_sample", 16))
 
 
-def _quantiles(counts: list[int], edges: np.ndarray) -> dict | None:
+def _quantiles(counts: list[int], edges: np.ndarray, integers: bool = False) -> dict | None:
+    """p10/p50/p90 from a histogram: the upper edge of the quantile's bin (an upper bound), or,
+    for integer bins ``[k, k + 1)``, ``k`` itself (exact)."""
     total = sum(counts)
     if not total:
         return None
@@ -292,7 +294,7 @@ def _quantiles(counts: list[int], edges: np.ndarray) -> dict | None:
     out = {}
     for q in (10, 50, 90):
         i = int(np.searchsorted(cum, q / 100 * total))
-        out[f"p{q}"] = float(edges[i + 1])  # the bin's upper edge: an upper bound of the quantile
+        out[f"p{q}"] = float(edges[i] if integers else edges[i + 1])
     return out
 
 
@@ -338,7 +340,7 @@ def finalize(part: dict, manifest: dict) -> dict:
             "count_removed": sum(h["removed"]),
             "min": h["min"],
             "max": h["max"],
-            "quantiles_kept": _quantiles(h["kept"], edges),
+            "quantiles_kept": _quantiles(h["kept"], edges, integers=kind_of(name) == "sparse_count"),
             "threshold": thresholds.get(name),
         }
     reasons = Counter()

@@ -70,6 +70,18 @@ def test_stats_agree_with_the_manifest(built):
     assert 0 < density["quantiles_kept"]["p50"] < 1
     pii = stats["signals"]["pii_name"]
     assert pii["kind"] == "sparse_count" and pii["edges"][:3] == [0.0, 1.0, 2.0]
+    # integer bins: a quantile is the bin's value, not its upper edge (most documents have none)
+    assert pii["quantiles_kept"]["p50"] == 0.0
+
+
+def test_a_sparse_count_plot_draws_only_documents_with_any():
+    from jmedcorpus.report import plots
+
+    edges = list(range(51))
+    signal = {"kind": "sparse_count", "scale": "linear", "edges": edges, "kept": [900, 60, 30, 10], "removed": []}
+    svg = plots.signal_histogram("pii_date", signal)
+    assert "kept 100" in svg and "kept 1,000" not in svg  # the 900 with none are in the caption
+    assert plots.signal_histogram("pii_date", {**signal, "kept": [900]}) is None
 
 
 def test_every_numeric_signal_has_a_known_kind():
