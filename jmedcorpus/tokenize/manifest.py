@@ -4,7 +4,9 @@
 sha256 of its serialized fast tokenizer, vocabulary size, EOS id and token, the ``.bin`` dtype),
 the settings and corpus it was made from, documents and tokens per group, per source (the 1,000
 largest) and per shard, and the mix (weights, token shares, where ``data_paths.txt`` points).
-It is written last: an output with a manifest is complete.
+It is written last: an output with a manifest is complete. ``TOK/README.md`` is a dataset card
+made from the manifest (tokenizer, totals, and per group the tokens, weight and token share),
+rewritten with ``data_paths.txt`` whenever the mix changes.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ import time
 from importlib import metadata
 
 import numpy as np
+import yaml
 
 from jmedcorpus import __version__
 from jmedcorpus.io.parquet import atomic_write_json, atomic_write_text
@@ -21,6 +24,7 @@ from jmedcorpus.tokenize import megatron, mixing
 
 KIND = "jmedcorpus tokenize"
 DATA_PATHS = "data_paths.txt"
+CARD = "README.md"
 MAX_SOURCES_LISTED = 1000
 PACKAGES = ("jmedcorpus", "tokenizers", "transformers", "numpy", "pyarrow", "ray")
 
@@ -113,14 +117,68 @@ def remix(manifest: dict, weights: dict, root: str, out: str, path: str, up_to_d
     """Write ``data_paths.txt`` and the mix part of the manifest; the manifest last."""
     text, shares = mixing.blend(manifest["shards"], weights, root)
     mix = {"weights": weights, "token_shares": shares, "data_root": root, "data_paths": DATA_PATHS}
-    data_paths = os.path.join(out, DATA_PATHS)
-    current = open(data_paths, encoding="utf-8").read() if os.path.exists(data_paths) else None  # noqa: SIM115
-    if current != text:
-        atomic_write_text(text, data_paths)
+    _write_if_changed(text, os.path.join(out, DATA_PATHS))
+    _write_if_changed(render_card({**manifest, "mix": mix}), os.path.join(out, CARD))
     if manifest.get("mix") != mix or not up_to_date:
         manifest["mix"] = mix
         atomic_write_json(manifest, path)
     return {**manifest, "up_to_date": up_to_date}
+
+
+def _write_if_changed(text: str, path: str) -> None:
+    current = open(path, encoding="utf-8").read() if os.path.exists(path) else None  # noqa: SIM115
+    if current != text:
+        atomic_write_text(text, path)
+
+
+def render_card(m: dict) -> str:
+    """``TOK/README.md``: a dataset card (YAML metadata, then Markdown) from the manifest ``m``."""
+    tok, t, mix = m["tokenizer"], m["totals"], m["mix"]
+    meta = {
+        "language": ["ja"],
+        "license": "other",
+        "pretty_name": "jmedcorpus token shards (Megatron-LM)",
+        "task_categories": ["text-generation"],
+        "tags": ["medical", "japanese", "jmedcorpus", "megatron"],
+    }
+    lines = ["---", yaml.safe_dump(meta, allow_unicode=True, sort_keys=False).strip(), "---", ""]
+    lines += [
+        "# Megatron-LM token shards (jmedcorpus tokenize)",
+        "",
+        f"Tokenized with jmedcorpus {m.get('jmedcorpus_version', '')} from `{m['corpus']['path']}` ({m.get('created', '')}).",
+        "",
+        (
+            f"- **{t['documents']:,} documents, {t['tokens']:,} tokens** in {t['shards']} Megatron MMIDIDX "
+            f"shard(s) of {tok['dtype']} ids, one sequence per document, EOS {tok['eos_id']} "
+            f"(`{tok['eos_token']}`) after each"
+        ),
+        (
+            f"- tokenizer: `{tok['path']}` ({tok['tokenizer_class']}, {tok['vocab_size']:,} ids, "
+            f"sha256 `{tok['sha256']}`)"
+        ),
+        "",
+        "## Mix",
+        "",
+        "| group | documents | tokens | weight | token share |",
+        "| --- | --- | --- | --- | --- |",
+    ]
+    for g, row in m["groups"].items():
+        share = mix["token_shares"].get(g, 0.0)
+        weight = mix["weights"].get(g, 0.0)
+        lines.append(f"| {g} | {row['documents']:,} | {row['tokens']:,} | {weight:g} | {share:.2%} |")
+    lines += [
+        "",
+        (
+            "Token share: the fraction of training tokens drawn from a group, weight × tokens / Σ weight × "
+            f"tokens. A group of weight 0 is not in `{DATA_PATHS}`."
+        ),
+        "",
+        "```bash",
+        f"python pretrain_gpt.py ... --data-args-path {os.path.join(mix['data_root'], DATA_PATHS)}",
+        "```",
+        "",
+    ]
+    return "\n".join(lines)
 
 
 def summary(m: dict, out: str) -> str:

@@ -78,7 +78,11 @@ def test_mix_writes_megatron_data_paths_with_token_shares(corpus, tokenizer_dir,
     assert shares["igakuqa"] == 0 and shares["medtxt-cr"] == pytest.approx(
         2 * m["groups"]["medtxt-cr"]["tokens"] / total
     )
-    # another mix on the same output: only data_paths.txt and the manifest change
+    card = (out / "README.md").read_text(encoding="utf-8")  # the dataset card shows the shares
+    assert card.startswith("---\n") and f"{m['totals']['tokens']:,} tokens" in card
+    for g, row in m["groups"].items():
+        assert f"| {g} | {row['documents']:,} | {row['tokens']:,} | {w[g]:g} | {shares[g]:.2%} |" in card
+    # another mix on the same output: only data_paths.txt, the card and the manifest change
     before = shard_files(out)
     again = run(corpus, out, tokenizer_dir, shard_tokens=3000, mix={"*": 1.0}, data_root="/lustre/tok")
     assert again["up_to_date"] and shard_files(out) == before
@@ -87,6 +91,8 @@ def test_mix_writes_megatron_data_paths_with_token_shares(corpus, tokenizer_dir,
         line.split()[1].startswith("/lustre/tok/") for line in lines
     )
     assert json.loads((out / "manifest.json").read_text())["mix"]["data_root"] == "/lustre/tok"
+    card = (out / "README.md").read_text(encoding="utf-8")
+    assert "| igakuqa |" in card and "| 0 | 0.00% |" not in card and "/lustre/tok/data_paths.txt" in card
 
 
 def test_a_damaged_shard_is_the_only_one_redone(corpus, tokenizer_dir, tmp_path):
