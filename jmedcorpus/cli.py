@@ -13,7 +13,7 @@ import sys
 import textwrap
 
 from jmedcorpus import __version__
-from jmedcorpus.cli_options import add_cluster, add_input, add_output, add_reporting
+from jmedcorpus.cli_options import add_cluster, add_engine, add_input, add_output, add_reporting
 from jmedcorpus.errors import RunFailed, Terminated, UserError, on_sigterm_raise_terminated
 
 BUILD_EPILOG = """\
@@ -75,15 +75,7 @@ def _build_parser() -> argparse.ArgumentParser:
         "cluster (default: all CPUs)",
         "run on an existing Ray cluster (e.g. 'auto' or 'ray://head:10001') instead of a local Ray",
     )
-    b.add_argument(
-        "--engine",
-        choices=["auto", "ray", "processes"],
-        default="auto",
-        help="what runs the tasks: 'ray' (an embedded local Ray, or the cluster of --ray-address), "
-        "'processes' (forked processes of this command, this machine only, no Ray start-up: seconds "
-        "faster), 'auto' (default: processes for a local build of under 64 MiB of input, else Ray); "
-        "e.g. --engine ray",
-    )
+    add_engine(b, "a local build")
     b.add_argument(
         "--text-field", metavar="NAME", help="override the recipe's input text field (default 'text')"
     )
@@ -216,9 +208,10 @@ def _add_tokenize_parser(sub) -> None:
     )
     add_cluster(
         p,
-        "CPUs of the local Ray (one tokenizing task per CPU; default: all); e.g. --workers 8",
+        "tokenizing tasks at a time, one CPU each (default: all CPUs); e.g. --workers 8",
         "run on an existing Ray cluster; e.g. --ray-address auto",
     )
+    add_engine(p, "a local corpus")
     p.add_argument(
         "--overwrite",
         action="store_true",
@@ -244,6 +237,7 @@ def _cmd_tokenize(args) -> int:
         data_root=args.data_root,
         workers=args.workers,
         ray_address=args.ray_address,
+        engine=args.engine,
         progress=not args.no_progress and sys.stderr.isatty(),
         overwrite=args.overwrite,
     )

@@ -26,3 +26,16 @@ def add_reporting(p, json_help: str) -> None:
     """``--no-progress`` and ``--json``."""
     p.add_argument("--no-progress", action="store_true", help=PROGRESS_HELP)
     p.add_argument("--json", action="store_true", help=json_help)
+
+
+def add_engine(p, what: str) -> None:
+    """``--engine auto|ray|processes``: what runs the tasks of ``what`` (e.g. "a local build")."""
+    p.add_argument(
+        "--engine",
+        choices=["auto", "ray", "processes"],
+        default="auto",
+        help="what runs the tasks: 'ray' (an embedded local Ray, or the cluster of --ray-address), "
+        "'processes' (forked processes of this command, this machine only, no Ray start-up: seconds "
+        f"faster), 'auto' (default: processes for {what} of under 64 MiB of input, else Ray); "
+        "e.g. --engine ray",
+    )

@@ -34,11 +34,17 @@ from jmedcorpus.io import layout
 from jmedcorpus.io.fingerprint import fingerprint
 from jmedcorpus.io.outdir import LOCK_FILE, check_output_dir, check_writable, output_lock
 from jmedcorpus.io.parquet import atomic_write_json, atomic_write_text, remove_temporaries
-from jmedcorpus.pipelines.ray_tasks import check_cluster_reachable, ray_runtime, run_tasks
+from jmedcorpus.pipelines.ray_tasks import check_cluster_reachable, choose_engine, run_tasks, task_runtime
 from jmedcorpus.tokenize import manifest as mf
 from jmedcorpus.tokenize import megatron, shards, units
 from jmedcorpus.tokenize.settings import MAX_GROUPS, TokenizeOptions, compile_group_by, group_of, weights_for
-from jmedcorpus.tokenize.tokenizer import PARITY_DOCUMENTS, check_parity, check_tokenizer_path, load_tokenizer
+from jmedcorpus.tokenize.tokenizer import (
+    PARITY_DOCUMENTS,
+    check_parity,
+    check_tokenizer_path,
+    load_backend,
+    load_tokenizer,
+)
 
 MARKER = ".jmedcorpus-tokenize"  # written first into every output directory this command creates
 MANIFEST, WORK = layout.MANIFEST, layout.WORK
@@ -65,17 +71,22 @@ def tokenize(opts: TokenizeOptions) -> dict:
     check_tokenizer_path(opts.tokenizer)
     if opts.ray_address:
         check_cluster_reachable(opts.ray_address)
+    engine = choose_engine(opts.engine, opts.ray_address, sum(os.path.getsize(p) for p in inputs))
+    if engine == "processes":
+        # the driver checks the tokenizer before forking: its Rust thread pool must not have
+        # started, or every child would print a fork warning (each task uses one core anyway)
+        os.environ["TOKENIZERS_PARALLELISM"] = "false"
     with contextlib.ExitStack() as stack:
-        ray = _LazyRay(opts, stack)
+        runtime = _LazyRuntime(opts, engine, stack)
         with ThreadPoolExecutor(max_workers=1) as pool:
             loading = pool.submit(load_tokenizer, opts.tokenizer, opts.eos_id)
             if not os.path.exists(os.path.join(out, MANIFEST)):
-                ray.start()  # work ahead: Ray starts while transformers imports (seconds each)
+                runtime.start()  # work ahead: Ray starts while transformers imports (seconds each)
             info, tok = loading.result()
-        return _checked(opts, corpus, out, inputs, info, tok, root, ray, started)
+        return _checked(opts, corpus, out, inputs, info, tok, root, runtime, started)
 
 
-def _checked(opts, corpus, out, inputs, info, tok, root, ray, started) -> dict:
+def _checked(opts, corpus, out, inputs, info, tok, root, runtime, started) -> dict:
     groups, sources = _groups(inputs, opts.group_by)
     weights = weights_for(groups, opts.mix)
     check_parity(tok, _first_texts(inputs, PARITY_DOCUMENTS))
@@ -98,7 +109,7 @@ def _checked(opts, corpus, out, inputs, info, tok, root, ray, started) -> dict:
             os.remove(manifest_path)
         backend_path = os.path.join(out, WORK, "tokenizer.json")
         atomic_write_text(tok.backend_tokenizer.to_str(), backend_path)
-        run = _Run(opts, out, info, inputs, backend_path, ray)
+        run = _Run(opts, out, info, inputs, backend_path, runtime)
         results, plan, written = run.execute(groups)
         _remove_stale(out, {s["prefix"] for s in plan}, set(run.dirs.values()))
         m = mf.build_manifest(
@@ -163,25 +174,26 @@ def _claim(opts: TokenizeOptions, out: str, decisive: dict) -> str:
     return fp
 
 
-class _LazyRay:
-    """Ray for this command, started at most once: early when work is likely, else at the first
-    stage with work (never when every unit and shard is done); shut down when ``stack`` closes."""
+class _LazyRuntime:
+    """The task engine of this command, started at most once: early when work is likely, else at
+    the first stage with work (never when every unit and shard is done); Ray is shut down when
+    ``stack`` closes. Forked processes (``engine`` ``processes``) cost nothing to start."""
 
-    def __init__(self, opts: TokenizeOptions, stack: contextlib.ExitStack):
-        self.opts, self.stack, self.seconds, self.started = opts, stack, 0.0, False
+    def __init__(self, opts: TokenizeOptions, engine: str, stack: contextlib.ExitStack):
+        self.opts, self.engine, self.stack, self.seconds, self.started = opts, engine, stack, 0.0, False
 
     def start(self) -> None:
         if not self.started:
             t = time.time()
-            self.stack.enter_context(ray_runtime(self.opts.workers, self.opts.ray_address))
+            self.stack.enter_context(task_runtime(self.engine, self.opts.workers, self.opts.ray_address))
             self.started, self.seconds = True, time.time() - t
 
 
 class _Run:
     """The Ray stages of one run."""
 
-    def __init__(self, opts: TokenizeOptions, out: str, info, inputs: list[str], backend_path: str, ray):
-        self.opts, self.out, self.info, self.backend_path, self.ray = opts, out, info, backend_path, ray
+    def __init__(self, opts: TokenizeOptions, out: str, info, inputs: list[str], backend_path: str, runtime):
+        self.opts, self.out, self.info, self.backend_path, self.runtime = opts, out, info, backend_path, runtime
         self.units = units.plan_units(inputs, opts.unit_mb)
         unit_fp = fingerprint(info.sha256, info.eos_id, opts.group_by)
         self.dirs = {
@@ -234,7 +246,7 @@ class _Run:
                     "tokenize failed: tokenizing again gave other token counts; re-run with --overwrite"
                 )
         if todo:
-            self.ray.start()
+            self.runtime.start()
         t = time.time()
         calls = [(s["prefix"], (s, self.out, self.info.dtype)) for s in todo]
         written = self._run(shards.write_shard, calls, "write")
@@ -251,8 +263,9 @@ class _Run:
             "shards_kept": len(plan) - self.shards_written,
             "tokenize_task_seconds": round(self.task_seconds, 3),
             "tokenize_task_cpu_seconds": round(self.task_cpu_seconds, 3),
+            "engine": self.runtime.engine,
             "timing_seconds": {
-                "ray_start": round(self.ray.seconds, 3),
+                "ray_start": round(self.runtime.seconds, 3),
                 **{k: round(v, 3) for k, v in self.timing.items()},
                 "total": round(time.time() - started, 3),
             },
@@ -260,7 +273,9 @@ class _Run:
 
     def _tokenize(self, todo: list[units.Unit]) -> None:
         if todo:
-            self.ray.start()
+            self.runtime.start()
+            if self.runtime.engine == "processes":
+                load_backend(self.backend_path)  # once here, inherited by every forked task
         t = time.time()
         calls = [(u.key, (u, self.dirs[u.key], self.backend_path, self.settings)) for u in todo]
         results = self._run(units.tokenize_unit, calls, "tokenize")
@@ -273,7 +288,7 @@ class _Run:
     def _run(self, fn, calls: list, desc: str) -> dict:
         if not calls:
             return {}
-        self.ray.start()
+        self.runtime.start()
         results, failures = run_tasks(
             fn, calls, limit=self.opts.workers, desc=desc, progress=self.opts.progress
         )

@@ -54,6 +54,7 @@ class TokenizeOptions:
     data_root: str | None = None  # the prefix root written into data_paths.txt (default: TOK)
     workers: int = field(default_factory=lambda: os.cpu_count() or 1)
     ray_address: str | None = None
+    engine: str = "auto"  # auto | ray | processes (jmedcorpus.pipelines.ray_tasks.choose_engine)
     progress: bool = True
     overwrite: bool = False
     unit_mb: float = 32.0  # text per tokenizing task; results do not depend on it

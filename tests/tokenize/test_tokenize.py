@@ -49,10 +49,11 @@ def test_documents_round_trip_through_megatron(corpus, tokenizer_dir, tmp_path):
     assert not list((out / ".work").glob("units/*/*.bin"))  # token files go once the shards are written
 
 
-def test_shards_do_not_depend_on_units_or_workers(corpus, tokenizer_dir, tmp_path):
-    a = run(corpus, tmp_path / "a", tokenizer_dir, unit_mb=0.003, workers=2)
-    b = run(corpus, tmp_path / "b", tokenizer_dir, unit_mb=100, workers=1)
+def test_shards_do_not_depend_on_units_workers_or_engine(corpus, tokenizer_dir, tmp_path):
+    a = run(corpus, tmp_path / "a", tokenizer_dir, unit_mb=0.003, workers=2, engine="processes")
+    b = run(corpus, tmp_path / "b", tokenizer_dir, unit_mb=100, workers=1, engine="ray")
     assert a["run"]["units"] > b["run"]["units"] == 1
+    assert (a["run"]["engine"], b["run"]["engine"]) == ("processes", "ray")
     assert [s["prefix"] for s in a["shards"]] == [s["prefix"] for s in b["shards"]]
     for s in a["shards"]:
         for ext in (".bin", ".idx"):
