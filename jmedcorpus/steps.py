@@ -22,6 +22,9 @@ Step conventions (every registered step follows them):
 - ``reasons`` lists every drop reason the step can give (module-level constants, in
   :mod:`jmedcorpus.constants` or in the step's own module); filters write their signal into
   ``doc.metadata`` *before* deciding, and return ``True`` or ``(False, REASON)``;
+- ``drop_examples`` (optional): short texts the step drops at its defaults, for the contract
+  test (``tests/test_step_contract.py``), which runs every filter on real and malformed text and
+  these, and fails when a filter drops nothing or gives an undeclared reason;
 - ``must_follow`` (optional) maps a step name to why that step may not come after this one in
   a recipe (the recipe loader refuses such an order with that reason).
 """
