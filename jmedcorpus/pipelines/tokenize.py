@@ -193,7 +193,13 @@ class _Run:
     """The Ray stages of one run."""
 
     def __init__(self, opts: TokenizeOptions, out: str, info, inputs: list[str], backend_path: str, runtime):
-        self.opts, self.out, self.info, self.backend_path, self.runtime = opts, out, info, backend_path, runtime
+        self.opts, self.out, self.info, self.backend_path, self.runtime = (
+            opts,
+            out,
+            info,
+            backend_path,
+            runtime,
+        )
         self.units = units.plan_units(inputs, opts.unit_mb)
         unit_fp = fingerprint(info.sha256, info.eos_id, opts.group_by)
         self.dirs = {

@@ -2,10 +2,15 @@
 steps, and write the unit's kept documents, removed documents, quarantine, and what each global
 step collects (dedup hashes, MinHash signatures).
 
-Documents go through the steps one at a time (each step's datatrove ``run`` on a one-document
-stream) so that the step that drops a document, or fails on it, is known exactly: a drop is
-recorded with the filter's reason, and an exception in a step quarantines that document (reason
-``step_error``, the step and exception type as detail) instead of failing the whole unit.
+Documents go through the steps in batches of up to 64 (:data:`~jmedcorpus.text.recent.BATCH_DOCS`),
+step by step: one step over the batch, then the next, so that each step's tables (MeCab's
+dictionary, fastText's model) stay in the CPU cache for a whole batch; measured on a 2.8 MB unit,
+6.8 s document by document against 4.1-4.7 s. Each step still sees one document at a time (a
+filter's ``filter(doc)``, else its datatrove ``run`` on a one-document stream), so the step that
+drops a document, or fails on it, is known exactly: a drop is recorded with the filter's reason,
+and an exception in a step quarantines that document (reason ``step_error``, the step and
+exception type as detail) instead of failing the whole unit. Kept, removed and quarantined rows
+are written in input order.
 Everything is written under ``unit_dir``; ``result.json`` is written last and marks the unit done.
 """
 
@@ -32,6 +37,7 @@ from jmedcorpus.io.parquet import (
 from jmedcorpus.io.plan import WorkUnit
 from jmedcorpus.io.readers import Quarantined, ReaderConfig, UnitReader
 from jmedcorpus.recipe import Recipe
+from jmedcorpus.text.recent import BATCH_CHARS, BATCH_DOCS
 
 RESULT_FILE = "result.json"
 
@@ -141,7 +147,6 @@ def process_unit(
     oversized = next(((n, s) for n, s in local if isinstance(s, DocLengthFilter)), None)
     kept: list[dict] = []
     removed: dict[str, list[dict]] = {n: [] for n, _ in local}
-    quarantine: list[dict] = []
     reader = UnitReader(
         unit,
         ReaderConfig(
@@ -152,61 +157,76 @@ def process_unit(
         ),
     )
     documents_read = chars_in = 0
+    # quarantine rows with the input position of their record: step errors of a batch are found
+    # after later records were read, and the rows are written in input order
+    quarantined: list[tuple[int, dict]] = []
 
-    for item in reader:
+    def run_batch(batch: list[list]) -> None:
+        """Each step over the batch's documents still in it, then the next step (step by step:
+        see :mod:`jmedcorpus.text.recent`); entries are ``[doc, original text, position]``."""
+        alive = batch
+        for name, step in local:
+            survivors = []
+            count = counts[name]
+            for entry in alive:
+                doc = entry[0]
+                count["in"] += 1
+                reason = None
+                try:
+                    if name in direct:
+                        keep, reason = get_filter_result(step.filter(doc))
+                        out = [doc] if keep else []
+                    else:
+                        out = list(step.run(iter([doc]), unit.index, 1))
+                except Exception as e:  # noqa: BLE001 - fail closed: quarantine the document, keep the run
+                    raw = json.dumps(
+                        {"id": doc.id, "text": entry[1], "source": doc.metadata.get(C.META_SOURCE)},
+                        ensure_ascii=False,
+                    )
+                    error = Quarantined(
+                        unit.display,
+                        C.QUARANTINE_STEP_ERROR,
+                        f"{name}: {type(e).__name__}",
+                        raw=raw.encode("utf-8", "surrogatepass"),
+                    )
+                    quarantined.append((entry[2], _quarantine_row(error)))
+                    count["errors"] = count.get("errors", 0) + 1
+                    continue
+                if len(out) != 1:
+                    reason = reason or doc.metadata.pop("filter_reason", None) or f"{name}_unspecified"
+                    count["reasons"][reason] += 1
+                    removed[name].append(_removed_row(doc, name, reason, fields))
+                    continue
+                entry[0] = out[0]
+                count["out"] += 1
+                survivors.append(entry)
+            alive = survivors
+        for doc, _, _ in alive:
+            row = len(kept)
+            kept.append(_kept_row(doc, fields))
+            data = doc.text.encode("utf-8", "surrogatepass")
+            for collector in collectors.values():
+                collector.add(row, doc, data)
+
+    batch: list[list] = []
+    batch_chars = 0
+    for position, item in enumerate(reader):
         if isinstance(item, Quarantined):
-            quarantine.append(_quarantine_row(item))
+            quarantined.append((position, _quarantine_row(item)))
             continue
         documents_read += 1
         chars_in += len(item.text)
-        original = item.text
-        doc: Document | None = item
-        if oversized is not None and len(item.text) > 2 * oversized[1].max_chars:
-            doc = _drop_if_oversized(doc, local, oversized, counts, removed, fields)
-            if doc is None:
-                continue
-        for name, step in local:
-            counts[name]["in"] += 1
-            reason = None
-            try:
-                if name in direct:
-                    keep, reason = get_filter_result(step.filter(doc))
-                    out = [doc] if keep else []
-                else:
-                    out = list(step.run(iter([doc]), unit.index, 1))
-            except Exception as e:  # noqa: BLE001 - fail closed: quarantine the document, keep the run
-                raw = json.dumps(
-                    {"id": item.id, "text": original, "source": item.metadata.get(C.META_SOURCE)},
-                    ensure_ascii=False,
-                )
-                quarantine.append(
-                    _quarantine_row(
-                        Quarantined(
-                            unit.display,
-                            C.QUARANTINE_STEP_ERROR,
-                            f"{name}: {type(e).__name__}",
-                            raw=raw.encode("utf-8", "surrogatepass"),
-                        )
-                    )
-                )
-                counts[name]["errors"] = counts[name].get("errors", 0) + 1
-                doc = None
-                break
-            if len(out) != 1:
-                reason = reason or doc.metadata.pop("filter_reason", None) or f"{name}_unspecified"
-                counts[name]["reasons"][reason] += 1
-                removed[name].append(_removed_row(doc, name, reason, fields))
-                doc = None
-                break
-            doc = out[0]
-            counts[name]["out"] += 1
-        if doc is None:
+        too_long = oversized is not None and len(item.text) > 2 * oversized[1].max_chars
+        if too_long and _drop_if_oversized(item, local, oversized, counts, removed, fields) is None:
             continue
-        row = len(kept)
-        kept.append(_kept_row(doc, fields))
-        data = doc.text.encode("utf-8", "surrogatepass")
-        for collector in collectors.values():
-            collector.add(row, doc, data)
+        batch.append([item, item.text, position])
+        batch_chars += len(item.text)
+        if len(batch) >= BATCH_DOCS or batch_chars >= BATCH_CHARS:
+            run_batch(batch)
+            batch, batch_chars = [], 0
+    if batch:
+        run_batch(batch)
+    quarantine = [row for _, row in sorted(quarantined, key=lambda q: q[0])]
 
     os.makedirs(unit_dir, exist_ok=True)
     atomic_write_table(

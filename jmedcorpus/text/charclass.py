@@ -28,6 +28,8 @@ from typing import NamedTuple
 import numpy as np
 import regex
 
+from jmedcorpus.text.recent import RecentTexts
+
 HIRAGANA = re.compile(r"[\u3041-\u309F]")
 # katakana block + phonetic extensions; the prolonged sound mark ー (U+30FC) is inside
 KATAKANA = re.compile(r"[\u30A0-\u30FF\u31F0-\u31FF]")
@@ -75,47 +77,45 @@ def _tables() -> tuple[np.ndarray, np.ndarray]:
     return bits, matrix.astype(np.int64)
 
 
-_LAST_COUNTS: tuple[str, CharCounts] | None = None
+_COUNTS: RecentTexts[CharCounts] = RecentTexts()
 
 
 def char_counts(text: str) -> CharCounts:
     """Per-class character counts of ``text`` (one vectorized pass).
 
-    Remembers the last text counted (by identity): the ratio filters ask in turn for the same
-    document, so it is scanned once per document however many of them run.
+    Remembers the most recent texts counted (:mod:`jmedcorpus.text.recent`): the ratio filters
+    ask in turn for the same documents, so each is scanned once however many of them run.
     """
-    global _LAST_COUNTS
-    last = _LAST_COUNTS
-    if last is not None and last[0] is text:
-        return last[1]
+    known = _COUNTS.get(text)
+    if known is not None:
+        return known
     bits, matrix = _tables()
     # lone surrogates are code points like any other here (the regexes match them the same way)
     codes = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
     per_class = (np.bincount(bits[codes], minlength=_N_CODES) @ matrix).tolist()
     counts = CharCounts(len(text) - per_class[0], *per_class[1:])
-    _LAST_COUNTS = (text, counts)
+    _COUNTS.put(text, counts)
     return counts
 
 
-_LAST_NON_SPACE: tuple[str, int] = ("", 0)
+_NON_SPACE: RecentTexts[int] = RecentTexts()
 
 
 def non_space_len(text: str) -> int:
     """Number of non-whitespace characters.
 
-    Remembers the last text measured: the ratio filters each ask for the same document in turn,
-    so the whitespace pass runs once per document instead of once per filter. Also answers from
-    :func:`char_counts`'s last document.
+    Remembers the most recent texts measured: the filters that need it ask for the same
+    documents in turn, so the whitespace pass runs once per document instead of once per filter.
+    Also answers from :func:`char_counts`'s documents.
     """
-    global _LAST_NON_SPACE
-    last_text, last_n = _LAST_NON_SPACE
-    if text is last_text:
-        return last_n
-    last = _LAST_COUNTS
-    if last is not None and last[0] is text:
-        return last[1].non_space
+    known = _NON_SPACE.get(text)
+    if known is not None:
+        return known
+    counts = _COUNTS.get(text)
+    if counts is not None:
+        return counts.non_space
     n = len(text) - len(WHITESPACE.findall(text))
-    _LAST_NON_SPACE = (text, n)
+    _NON_SPACE.put(text, n)
     return n
 
 

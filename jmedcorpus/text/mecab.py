@@ -9,8 +9,9 @@ Safety: MeCab silently drops everything after a NUL, raises on a lone surrogate 
 a single call of a few MB. Input is cleaned of both and parsed in bounded chunks cut at line (or
 sentence) boundaries; smaller chunks are also faster (MeCab's lattice cost grows with input).
 
-Reuse: the process remembers the last text tokenized, so the ``mecab`` step tokenizes a
-document once and later steps (ours and datatrove's stock filters) get the same tokens for free.
+Reuse: the process remembers the tokens of the most recent texts (a build task's batch of
+documents, :mod:`jmedcorpus.text.recent`), so the ``mecab`` step tokenizes a document once and
+later steps (ours and datatrove's stock filters) get the same tokens for free.
 """
 
 from __future__ import annotations
@@ -20,14 +21,15 @@ import re
 
 from datatrove.utils.word_tokenizers import WordTokenizer
 
+from jmedcorpus.text.recent import RecentTexts
 from jmedcorpus.text.sentences import sentence_spans, split_sentences
 
 _UNSAFE = re.compile(r"[\x00\ud800-\udfff]")
 DEFAULT_CHUNK_CHARS = 4096
-# The last document tokenized in this process and its tokens, shared by every instance: the
-# ``mecab`` step and the filters after it (including datatrove's, which hold their own instance
-# after unpickling) see the same document in turn, so it is tokenized once.
-_LAST: tuple[str, list[str]] | None = None
+# The most recent documents tokenized in this process and their tokens, shared by every
+# instance: the ``mecab`` step and the filters after it (including datatrove's, which hold their
+# own instance after unpickling) see the same batch of documents in turn, so each is tokenized once.
+_RECENT: RecentTexts[list[str]] = RecentTexts()
 
 
 @functools.cache
@@ -120,8 +122,7 @@ def remember_tokens(text: str, tokens: list[str]) -> None:
     """Make ``tokens`` the remembered tokenization of ``text`` (the cache that
     :meth:`MecabWordTokenizer.word_tokenize` answers from), for a step that has already run MeCab
     on the text. ``tokens`` must be exactly what ``get_tokenizer().word_tokenize(text)`` returns."""
-    global _LAST
-    _LAST = (text, tokens)
+    _RECENT.put(text, tokens)
 
 
 def dictionary_version() -> str:
@@ -173,16 +174,15 @@ class MecabWordTokenizer(WordTokenizer):
         self.max_chunk_chars = max_chunk_chars
 
     def word_tokenize(self, text: str) -> list[str]:
-        global _LAST
-        last = _LAST
-        if last is not None and (last[0] is text or last[0] == text):
-            return last[1]
+        known = _RECENT.get(text)
+        if known is not None:
+            return known
         clean = _UNSAFE.sub("", text) if _UNSAFE.search(text) else text
         parse = get_tagger().parse
         tokens: list[str] = []
         for chunk in iter_chunks(clean, self.max_chunk_chars):
             tokens.extend(parse(chunk).split())
-        _LAST = (text, tokens)
+        _RECENT.put(text, tokens)
         return tokens
 
     def sent_tokenize(self, text: str) -> list[str]:

@@ -130,11 +130,11 @@ def _reference_find_names(text):
 
 
 def _fresh_word_tokens(text):
-    mecab._LAST = None
+    mecab._RECENT.clear()
     try:
         return MecabWordTokenizer().word_tokenize(text)
     finally:
-        mecab._LAST = None
+        mecab._RECENT.clear()
 
 
 def test_tokens_and_pos_match_the_full_feature_tagger(data_dir):
@@ -179,22 +179,21 @@ def test_remember_tokens_gives_word_tokenize_its_tokens(data_dir):
     remember_tokens(text, list(expected))
     try:
         assert mecab.get_tokenizer().word_tokenize(text) == expected
-        assert mecab._LAST[0] is text
+        assert mecab._RECENT.get(text) == expected
     finally:
-        mecab._LAST = None
+        mecab._RECENT.clear()
 
 
 def test_step_hands_on_tokens_only_for_unchanged_documents(data_dir):
     clean = "発熱と咳嗽を主訴に来院した．胸部X線で右下肺野に浸潤影を認めた．"
     dirty = "患者氏名：山田花子。2021年4月12日入院。"
     step = PersonalInfoRedactor()
-    mecab._LAST = None
+    mecab._RECENT.clear()
     (doc,) = list(step.run(iter([Document(text=clean, id="c")])))
-    assert doc.text == clean and mecab._LAST is not None and mecab._LAST[0] is clean
-    assert mecab._LAST[1] == _fresh_word_tokens(clean)
-    mecab._LAST = None
+    assert doc.text == clean and mecab._RECENT.get(clean) is not None
+    assert mecab._RECENT.get(clean) == _fresh_word_tokens(clean)
     (doc,) = list(step.run(iter([Document(text=dirty, id="d")])))
-    assert doc.text != dirty and mecab._LAST is None
+    assert doc.text != dirty and mecab._RECENT.get(doc.text) is None and mecab._RECENT.get(dirty) is None
 
 
 def test_redact_folds_once_and_still_finds_names_after_placeholders():
