@@ -78,7 +78,13 @@ def test_a_sparse_count_plot_draws_only_documents_with_any():
     from jmedcorpus.report import plots
 
     edges = list(range(51))
-    signal = {"kind": "sparse_count", "scale": "linear", "edges": edges, "kept": [900, 60, 30, 10], "removed": []}
+    signal = {
+        "kind": "sparse_count",
+        "scale": "linear",
+        "edges": edges,
+        "kept": [900, 60, 30, 10],
+        "removed": [],
+    }
     svg = plots.signal_histogram("pii_date", signal)
     assert "kept 100" in svg and "kept 1,000" not in svg  # the 900 with none are in the caption
     assert plots.signal_histogram("pii_date", {**signal, "kept": [900]}) is None
