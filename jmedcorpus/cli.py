@@ -392,6 +392,23 @@ def _cmd_steps(args) -> int:
     return 0
 
 
+def _command(name: str):
+    """The function of one subcommand, importing only its own module (a build does not pay for
+    the report's or synth's imports)."""
+    import importlib
+
+    local = {"build": _cmd_build, "tokenize": _cmd_tokenize, "steps": _cmd_steps}
+    if name in local:
+        return local[name]
+    module, function = {
+        "synth": ("jmedcorpus.pipelines.synth_cli", "cmd_synth"),
+        "stats": ("jmedcorpus.report.stats_cli", "cmd_stats"),
+        "inspect": ("jmedcorpus.report.inspect", "cmd_inspect"),
+        "train-domain": ("jmedcorpus.domain.cli", "cmd_train_domain"),
+    }[name]
+    return getattr(importlib.import_module(module), function)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = _build_parser()
     try:
@@ -409,21 +426,7 @@ def main(argv: list[str] | None = None) -> int:
 
     previous = on_sigterm_raise_terminated()
     try:
-        from jmedcorpus.domain.cli import cmd_train_domain
-        from jmedcorpus.pipelines.synth_cli import cmd_synth
-        from jmedcorpus.report.inspect import cmd_inspect
-        from jmedcorpus.report.stats_cli import cmd_stats
-
-        commands = {
-            "build": _cmd_build,
-            "synth": cmd_synth,
-            "tokenize": _cmd_tokenize,
-            "stats": cmd_stats,
-            "inspect": cmd_inspect,
-            "steps": _cmd_steps,
-            "train-domain": cmd_train_domain,
-        }
-        code = commands[args.command](args)
+        code = _command(args.command)(args)
         sys.stdout.flush()  # a closed pipe shows here, inside the handler below
         return code
     except UserError as e:

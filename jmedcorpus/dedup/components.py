@@ -22,8 +22,6 @@ from __future__ import annotations
 from typing import NamedTuple
 
 import numpy as np
-from scipy.sparse import coo_matrix
-from scipy.sparse.csgraph import connected_components
 
 
 class Clusters(NamedTuple):
@@ -52,6 +50,11 @@ def components(edges: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     nodes, local = np.unique(edges, return_inverse=True)
     local = local.reshape(edges.shape).astype(np.int32 if len(nodes) < 2**31 else np.int64)
     n = len(nodes)
+    # imported here: scipy.sparse costs ~0.2 s, and most builds never reach this function's
+    # work in the driver (it runs in the clustering task)
+    from scipy.sparse import coo_matrix
+    from scipy.sparse.csgraph import connected_components
+
     graph = coo_matrix((np.ones(len(local), dtype=np.int8), (local[:, 0], local[:, 1])), shape=(n, n))
     _, labels = connected_components(graph, directed=False)
     return nodes, labels.astype(np.int64)

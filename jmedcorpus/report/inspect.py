@@ -17,15 +17,13 @@ import difflib
 import os
 import shutil
 import sys
+from typing import TYPE_CHECKING
 
 from jmedcorpus.errors import UserError
-from jmedcorpus.io import remote
-from jmedcorpus.report import inspect_read as rd
-from jmedcorpus.report.inspect_pager import Writer
-from jmedcorpus.report.inspect_render import View
-from jmedcorpus.report.inspect_run import list_documents, trace_id
-from jmedcorpus.report.inspect_synth import cmd_inspect_synth, is_synth_output, query_regex
-from jmedcorpus.report.thresholds import thresholds_by_step
+
+if TYPE_CHECKING:  # imported where used: every command builds this parser, few run inspect
+    from jmedcorpus.report import inspect_read as rd
+    from jmedcorpus.report.inspect_render import View
 
 ANY = "\0any"  # --removed without a reason
 
@@ -129,6 +127,12 @@ def add_inspect_parser(subparsers) -> argparse.ArgumentParser:
 
 
 def cmd_inspect(args) -> int:
+    from jmedcorpus.io import remote
+    from jmedcorpus.report import inspect_read as rd
+    from jmedcorpus.report.inspect_pager import Writer
+    from jmedcorpus.report.inspect_run import list_documents, trace_id
+    from jmedcorpus.report.inspect_synth import cmd_inspect_synth, is_synth_output
+
     out_path, removed = args.out, args.removed
     if out_path is None and removed not in (None, ANY) and os.path.isdir(removed):
         out_path, removed = removed, ANY  # `inspect --removed OUT`
@@ -187,6 +191,10 @@ def _check_alone(args, removed, option: str, allowed: tuple[str, ...] = ()) -> N
 
 
 def _view(args, out: rd.Output) -> View:
+    from jmedcorpus.report.inspect_render import View
+    from jmedcorpus.report.inspect_synth import query_regex
+    from jmedcorpus.report.thresholds import thresholds_by_step
+
     regex = query_regex(args.query)
     tty = sys.stdout.isatty()
     color = args.color == "always" or (
@@ -212,6 +220,8 @@ def _unknown(kind: str, value: str, known: list[str], listing: str) -> UserError
 
 
 def _documents(out: rd.Output, args, removed, view: View):
+    from jmedcorpus.report import inspect_read as rd
+
     if args.kept and (removed is not None or args.step or args.pairs):
         raise UserError(
             "--kept does not combine with --removed, --step or --pairs (kept documents were not removed)"

@@ -166,3 +166,15 @@ def test_megabyte_document_matches_datasketch_and_is_fast():
     elapsed = time.perf_counter() - t0
     assert elapsed < 5.0, f"signatures took {elapsed:.1f} s for {len(sh.hashes)} shingles"
     assert np.array_equal(sig, datasketch_signature(np.unique(sh.hashes)))  # a min: repeats change nothing
+
+
+@pytest.mark.parametrize("num_perm", [16, 64, 128])
+def test_lsh_bands_are_the_ones_datasketch_picks(num_perm):
+    """Our exact quadrature chooses the (bands, rows) of datasketch's own search (scipy quad)."""
+    from datasketch.lsh import _optimal_param
+
+    for threshold in (0.1, 0.3, 0.5, 0.6, 0.65, 0.7, 0.8, 0.9):
+        for weight in (0.1, 0.5, 0.9):
+            assert lsh_bands(threshold, num_perm, weight) == _optimal_param(
+                threshold, num_perm, weight, 1 - weight
+            ), (threshold, weight)
