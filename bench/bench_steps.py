@@ -10,8 +10,10 @@ PubMedQA abstracts and exam translations), then times every per-document step of
   per-document computation it needs (the one-document caches of ``non_space_len`` and
   :func:`jmedcorpus.text.charclass.char_counts` are cold for it), except the MeCab tokens, which
   in a build come from the ``mecab`` step: they are computed untimed first;
-- **in recipe**: document by document through the whole step list, as a build worker does, so a
-  step gets what an earlier step left in a cache (the ratio filters share one character scan).
+- **in recipe**: through the whole step list as a build task runs it (batches of 64 documents,
+  each step over the batch before the next), so a step gets what an earlier step left in a cache
+  (MeCab's tokens, the ratio filters' one character scan) and pays for what the steps between
+  its documents evict from the CPU cache.
 
 Each step sees the text the steps before it produce (normalized, then personal information
 replaced); every step runs on every document (none is dropped), so all rows cover the same bytes.
@@ -49,6 +51,7 @@ from datatrove.pipeline.filters.base_filter import BaseFilter
 
 from jmedcorpus.recipe import load_recipe
 from jmedcorpus.text.mecab import get_tokenizer
+from jmedcorpus.text.recent import BATCH_DOCS
 
 MB = 1_000_000
 JA_SOURCES = ("case_reports.jsonl", "igakuqa_2018_2022_ja.jsonl")
@@ -142,14 +145,17 @@ def time_alone(step, texts: list[str]) -> list[float]:
 
 
 def time_in_recipe(steps, docs: list[str]) -> list[list[float]]:
-    """Seconds per step and document, documents run one by one through all steps."""
+    """Seconds per step and document, as a build task runs them: batches of ``BATCH_DOCS``
+    documents, each step over the whole batch before the next (:mod:`jmedcorpus.pipelines.unit`)."""
     clock = time.perf_counter
     spent = [[] for _ in steps]
-    for text in docs:
+    for first in range(0, len(docs), BATCH_DOCS):
+        texts = docs[first : first + BATCH_DOCS]
         for k, step in enumerate(steps):
-            started = clock()
-            text = call(step, text)
-            spent[k].append(clock() - started)
+            for j, text in enumerate(texts):
+                started = clock()
+                texts[j] = call(step, text)
+                spent[k].append(clock() - started)
     return spent
 
 

@@ -34,6 +34,7 @@ from datatrove.data import Document
 
 from jmedcorpus.filters import decontaminate as D
 from jmedcorpus.filters.benchmarks import load_benchmark, split_stem
+from jmedcorpus.text import benchmark_index as B
 
 DATA = os.path.join(os.path.dirname(__file__), "..", "..", "shared", "data")
 QUESTIONS = os.path.join(DATA, "igakuqa_2018_2022_ja.jsonl")
@@ -138,7 +139,7 @@ def build_documents(per_variant: int, seed: int):
             text = make_variant(raw[q.id.split(":", 1)[1]], variant, rng)
             group = variant
             if variant == "stem":
-                group = "stem_long" if len(D.normalize_for_match(q.stem)) >= STEM_CHARS else "stem_short"
+                group = "stem_long" if len(B.normalize_for_match(q.stem)) >= STEM_CHARS else "stem_short"
             docs.append((group, insert(rng.choice(reports), text, rng), q.id))
     for q in held:
         docs.append(("control_heldout", insert(rng.choice(reports), raw[q.id[len(name) + 1 :]], rng), None))
@@ -147,10 +148,10 @@ def build_documents(per_variant: int, seed: int):
     return indexed, held, docs, raw
 
 
-def best_fractions(index: D.BenchmarkIndex, texts: list[str]) -> tuple[np.ndarray, list[str]]:
+def best_fractions(index: B.BenchmarkIndex, texts: list[str]) -> tuple[np.ndarray, list[str]]:
     best, ids = np.zeros(len(texts)), []
     for i, text in enumerate(texts):
-        f = index.fractions(D.window_hashes(D.unit_hashes(text, index.unit), index.n))
+        f = index.fractions(B.window_hashes(B.unit_hashes(text, index.unit), index.n))
         j = int(np.argmax(f))
         best[i] = f[j]
         ids.append(index.item_ids[index.entry_item[j]])
@@ -172,7 +173,7 @@ def main() -> None:
     sweep = []
     for unit, n, msn in CONFIGS:
         t0 = time.perf_counter()
-        index = D.BenchmarkIndex.build(indexed, n=n, unit=unit, min_part_ngrams=msn)
+        index = B.BenchmarkIndex.build(indexed, n=n, unit=unit, min_part_ngrams=msn)
         build_s = time.perf_counter() - t0
         t0 = time.perf_counter()
         best, ids = best_fractions(index, texts)
@@ -216,8 +217,8 @@ def main() -> None:
     reused = 0
     for text, item in flagged:
         q_held = next(h for h in held if raw[h.id.split(":", 1)[1]] in text)
-        own = np.unique(D.window_hashes(D.unit_hashes(q_held.text, "char"), step.n))
-        theirs = np.unique(D.window_hashes(D.unit_hashes(by_id[item.split(":", 1)[1]].text, "char"), step.n))
+        own = np.unique(B.window_hashes(B.unit_hashes(q_held.text, "char"), step.n))
+        theirs = np.unique(B.window_hashes(B.unit_hashes(by_id[item.split(":", 1)[1]].text, "char"), step.n))
         reused += bool(len(own)) and np.isin(own, theirs).mean() >= 0.5
     passage = D.BenchmarkDecontaminator(benchmarks=[bench_file], mode="passage")
     p_kept = p_exact = p_total = 0
