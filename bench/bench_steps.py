@@ -24,7 +24,7 @@ on a shared machine inflates the figures less; still, take the digits as approxi
 never prints document text.
 
 ``--language-agreement`` instead measures what the language step's bounded sample
-(:func:`jmedcorpus.filters.language.predict_sample`) changes against classifying whole texts, on
+(:func:`jmedcorpus.text.langid.predict_sample`) changes against classifying whole texts, on
 the test fixtures, ../shared/data, the JATS test articles and seeded synthetic long and mixed
 English+Japanese documents: labels, keep/drop decisions of the default settings, score gaps,
 and share of characters classified (the language step's cost is linear in it).
@@ -217,8 +217,8 @@ def _agreement_sets(data_dir: Path, seed: int) -> dict[str, list[str]]:
 
 
 def language_agreement(data_dir: Path, seed: int) -> None:
-    from jmedcorpus.filters.language import MAX_PREDICT_CHARS, SAMPLE_WINDOWS, get_model, predict_sample
     from jmedcorpus.text.charclass import kana_ratio
+    from jmedcorpus.text.langid import MAX_PREDICT_CHARS, SAMPLE_WINDOWS, get_model, predict_sample
 
     model = get_model()
 

@@ -25,7 +25,7 @@ PACKAGES = (
 @functools.lru_cache(maxsize=1)
 def versions() -> dict:
     from jmedcorpus.domain.model import SHIPPED_MODEL, shipped_model_path
-    from jmedcorpus.filters.language import model_path
+    from jmedcorpus.text.langid import model_path
     from jmedcorpus.text.mecab import dictionary_version
 
     out = {"python": platform.python_version()}

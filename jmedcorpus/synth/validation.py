@@ -148,7 +148,7 @@ def is_japanese(text: str, min_score: float = 0.5, min_kana_ratio: float = 0.05)
     >>> is_japanese("Which drug was added when cholangitis recurred?")
     False
     """
-    from jmedcorpus.filters.language import predict
+    from jmedcorpus.text.langid import predict
 
     if not text.strip():
         return False

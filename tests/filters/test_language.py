@@ -106,7 +106,7 @@ LONG_PAPER = (
 
 
 def test_long_documents_are_classified_on_a_spread_sample():
-    from jmedcorpus.filters.language import MAX_PREDICT_CHARS, predict, predict_sample
+    from jmedcorpus.text.langid import MAX_PREDICT_CHARS, predict, predict_sample
 
     assert len(LONG_PAPER) > 2 * MAX_PREDICT_CHARS
     sample = predict_sample(LONG_PAPER)
