@@ -187,7 +187,7 @@ def report(res: dict) -> str:
     )
     lines.append(f"- manifest timing_seconds: {res['command']['manifest_run']['timing_seconds']}")
     lines.append(
-        f"- tokenize task seconds (inside the Ray tasks): {res['command']['manifest_run']['tokenize_task_seconds']}"
+        f"- tokenize task seconds (inside the tasks): {res['command']['manifest_run']['tokenize_task_seconds']}"
     )
     lines.append(
         f"- rounds: {len(res['rounds'])}; command seconds per round: {[round(r['command']['seconds'], 1) for r in res['rounds']]}"
