@@ -77,11 +77,17 @@ def find_duplicates(tables: list[tuple[int, pa.Table]]) -> list[tuple[int, int, 
     return out
 
 
-def exact_bucket(bucket: int, unit_dirs: list[tuple[int, str]], dups_dir: str) -> int:
-    """Find the exact duplicates of one hash bucket; write them to ``dups_dir``; count them."""
+def exact_bucket(bucket: int, unit_dirs: list[tuple[int, str, int]], gone: np.ndarray, dups_dir: str) -> int:
+    """Find the exact duplicates of one hash bucket among the documents no earlier stage removed
+    (``gone``: global indices; each unit comes with its base); write them to ``dups_dir``; count
+    them."""
     tables = []
-    for index, unit_dir in unit_dirs:
-        tables.append((index, pq.read_table(os.path.join(unit_dir, f"hashes-b{bucket:04d}.parquet"))))
+    for index, unit_dir, base in unit_dirs:
+        table = pq.read_table(os.path.join(unit_dir, f"hashes-b{bucket:04d}.parquet"))
+        if len(gone):
+            alive = ~np.isin(table.column("row").to_numpy() + base, gone)
+            table = table.filter(pa.array(alive))
+        tables.append((index, table))
     dups = find_duplicates(tables)
     write_dups(
         {
@@ -143,10 +149,15 @@ class ExactDedup(GlobalStep):
     def run_stage(self, name: str, corpus: Corpus, n_buckets: int, work: str, run: Runner) -> StageResult:
         """One task per hash bucket, over the units that wrote that bucket."""
         dups_dir = os.path.join(work, f"dups-{name}")
+        bases, gone = corpus.bases, corpus.earlier_removed()
         calls = []
         for b in range(n_buckets):
-            members = [(u, d) for u, d in corpus.units if b in corpus.results[u]["global"][name]["buckets"]]
-            calls.append((f"bucket-{b:04d}", (b, members, dups_dir)))
+            members = [
+                (u, d, int(bases[pos]))
+                for pos, (u, d) in enumerate(corpus.units)
+                if b in corpus.results[u]["global"][name]["buckets"]
+            ]
+            calls.append((f"bucket-{b:04d}", (b, members, gone, dups_dir)))
         run(exact_bucket, calls, name)
         return StageResult(name, self, dups_dir)
 

@@ -122,8 +122,8 @@ class MinhashDedup(GlobalStep):
 
     # --- shared by the build and by direct use ---------------------------------------------
     def prepare(self, text: str):
-        """What a document contributes to its batch: the text, or its MeCab tokens (taken now:
-        the tokenizer remembers the last text only, which is the ``mecab`` step's last document)."""
+        """What a document contributes to its batch: the text, or its MeCab tokens (taken now,
+        while the tokenizer still remembers the ``mecab`` step's tokens of this text)."""
         if self.shingle == "char":
             return text
         from jmedcorpus.text.mecab import get_tokenizer

@@ -65,6 +65,8 @@ def lsh_bands(threshold: float, num_perm: int, false_positive_weight: float = 0.
     error = integral(0.0, threshold, False) * false_positive_weight
     error += integral(threshold, 1.0, True) * (1.0 - false_positive_weight)
     b, r = pairs[int(np.argmin(error))]  # the first of equal errors, as datasketch's loop keeps it
+    if b < 2:  # datasketch refuses these settings with this message; so do we
+        raise ValueError("The number of bands are too small (b < 2)")
     return int(b), int(r)
 
 

@@ -12,7 +12,10 @@ A global step owns its whole lifecycle, in three methods of :class:`GlobalStep`:
    removes) under ``dups_dir``; later stages never see those documents.
 3. ``apply(table, stage, unit)``, in each unit's publish task: takes the unit's kept documents
    and returns what is left, the :class:`Removal` to publish under ``removed/<step>/``, and
-   counts for the manifest. The default drops the rows of the dups table.
+   counts for the manifest. The default drops the rows of the dups table. Stages that decided
+   before publishing (a dups table) apply first, in recipe order, then those that decide at
+   publish (boilerplate lines), so a publish-time decision sees what every dedup left, as
+   each stage did when it ran.
 
 Stages run in recipe order. Documents are numbered over the whole corpus by a *global index*:
 unit ``u``'s row ``r`` is ``base[u] + r``, ``base`` being the running count of surviving
@@ -122,6 +125,8 @@ class GlobalStep(PipelineStep):
     def apply(self, table: pa.Table, stage: StageResult, unit: int) -> tuple[pa.Table, Removal | None, dict]:
         """Drop the rows of ``unit`` that the stage's dups table lists."""
         dups = read_dups(stage.dups_dir, unit) if stage.dups_dir else DUPS_SCHEMA.empty_table()
+        # a row another stage's apply already took (a publish-time drop) is not removed twice
+        dups = dups.filter(pa.compute.is_in(dups.column("row"), value_set=table.column(ROW).combine_chunks()))
         if not dups.num_rows:
             return table, None, {"removed": 0}
         gone = pa.compute.is_in(table.column(ROW), value_set=dups.column("row").combine_chunks())

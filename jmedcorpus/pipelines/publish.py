@@ -96,7 +96,7 @@ def finalize_unit(
     table = pq.read_table(os.path.join(unit_dir, "kept.parquet"))
     table = table.append_column(ROW, pa.array(np.arange(table.num_rows, dtype=np.int64)))
     stage_counts = {}
-    for stage in stages:
+    for stage in sorted(stages, key=lambda st: st.dups_dir is None):  # see dedup/stage.py, 3.
         table, removal, stage_counts[stage.name] = stage.step.apply(table, stage, unit.index)
         if removal is None or not removal.rows.num_rows:
             continue

@@ -37,7 +37,7 @@ from jmedcorpus.io.parquet import (
 from jmedcorpus.io.plan import WorkUnit
 from jmedcorpus.io.readers import Quarantined, ReaderConfig, UnitReader
 from jmedcorpus.recipe import Recipe
-from jmedcorpus.text.recent import BATCH_CHARS, BATCH_DOCS
+from jmedcorpus.text.recent import BATCH_CHARS, BATCH_DOCS, forget_recent
 
 RESULT_FILE = "result.json"
 
@@ -216,9 +216,11 @@ def process_unit(
             continue
         documents_read += 1
         chars_in += len(item.text)
-        too_long = oversized is not None and len(item.text) > 2 * oversized[1].max_chars
-        if too_long and _drop_if_oversized(item, local, oversized, counts, removed, fields) is None:
-            continue
+        if oversized is not None and len(item.text) > 2 * oversized[1].max_chars:
+            run_batch(batch)  # the documents before it first: removed rows stay in input order
+            batch, batch_chars = [], 0
+            if _drop_if_oversized(item, local, oversized, counts, removed, fields) is None:
+                continue
         batch.append([item, item.text, position])
         batch_chars += len(item.text)
         if len(batch) >= BATCH_DOCS or batch_chars >= BATCH_CHARS:
@@ -226,6 +228,7 @@ def process_unit(
             batch, batch_chars = [], 0
     if batch:
         run_batch(batch)
+    forget_recent()  # the last batch's tokens: a worker keeps its process between tasks
     quarantine = [row for _, row in sorted(quarantined, key=lambda q: q[0])]
 
     os.makedirs(unit_dir, exist_ok=True)

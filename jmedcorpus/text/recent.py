@@ -19,6 +19,16 @@ BATCH_DOCS = 64
 BATCH_CHARS = 1 << 20
 
 
+_ALL: list[RecentTexts] = []
+
+
+def forget_recent() -> None:
+    """Empty every cache of recent texts (MeCab's tokens take ~50 bytes a character: a task
+    clears them when it ends, so an idle worker does not hold its last batch's)."""
+    for cache in _ALL:
+        cache.clear()
+
+
 class RecentTexts(Generic[V]):
     """A value per text for the most recent texts, looked up by the text itself (an equal
     string finds it; the same object is found without comparing characters).
@@ -35,10 +45,11 @@ class RecentTexts(Generic[V]):
 
     __slots__ = ("_chars", "_items", "max_chars", "max_texts")
 
-    def __init__(self, max_texts: int = 2 * BATCH_DOCS, max_chars: int = 4 * BATCH_CHARS) -> None:
+    def __init__(self, max_texts: int = 2 * BATCH_DOCS, max_chars: int = 2 * BATCH_CHARS) -> None:
         self.max_texts, self.max_chars = max_texts, max_chars
         self._items: dict[str, V] = {}
         self._chars = 0
+        _ALL.append(self)
 
     def get(self, text: str) -> V | None:
         return self._items.get(text)

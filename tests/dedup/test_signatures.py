@@ -175,6 +175,14 @@ def test_lsh_bands_are_the_ones_datasketch_picks(num_perm):
 
     for threshold in (0.1, 0.3, 0.5, 0.6, 0.65, 0.7, 0.8, 0.9):
         for weight in (0.1, 0.5, 0.9):
-            assert lsh_bands(threshold, num_perm, weight) == _optimal_param(
-                threshold, num_perm, weight, 1 - weight
-            ), (threshold, weight)
+            expected = _optimal_param(threshold, num_perm, weight, 1 - weight)
+            if expected[0] < 2:  # MinHashLSH refuses these
+                with pytest.raises(ValueError, match="b < 2"):
+                    lsh_bands(threshold, num_perm, weight)
+            else:
+                assert lsh_bands(threshold, num_perm, weight) == expected, (threshold, weight)
+
+
+def test_settings_datasketch_refuses_are_refused():
+    with pytest.raises(ValueError, match="b < 2"):
+        lsh_bands(0.97, 16, 0.5)
