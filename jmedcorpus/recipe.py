@@ -254,3 +254,29 @@ def _check_type(value, tp, where: str, fail) -> None:
     }.get(tp, True)
     if not ok:
         fail(f"{where}: expected {_type_name(tp)}, got {type(value).__name__} {value!r}")
+
+
+def add_decontamination(recipe, files: list[str]) -> None:
+    """Insert a ``decontaminate`` step against ``files`` before the first global step (or add
+    the files to the recipe's own ``decontaminate`` step); a bad file is a one-line error."""
+    import os
+
+    for f in files:
+        if not os.path.isfile(f):
+            raise UserError(
+                f"--decontaminate-against {f}: no such file; give a JSONL, CSV or Parquet benchmark file"
+            )
+    paths = [os.path.abspath(f) for f in files]  # Ray workers may run in another directory
+    spec = next((s for s in recipe.steps if s.use == "decontaminate"), None)
+    if spec is None:
+        classes = registered_steps()
+        at = next(
+            (i for i, s in enumerate(recipe.steps) if getattr(classes[s.use], "is_global", False)), None
+        )
+        spec = StepSpec("decontaminate", {"benchmarks": []})
+        recipe.steps.insert(len(recipe.steps) if at is None else at, spec)
+    spec.params["benchmarks"] = list(spec.params.get("benchmarks", [])) + paths
+    try:
+        registered_steps()["decontaminate"](**spec.params)  # loads the files: fails before the build
+    except ValueError as e:
+        raise UserError(f"--decontaminate-against: {e}") from None
