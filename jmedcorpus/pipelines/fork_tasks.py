@@ -54,10 +54,27 @@ def _die_with_parent() -> None:
         pass
 
 
+# Signals held back while the driver forks: a handler that raises (SIGTERM's Terminated, SIGINT's
+# KeyboardInterrupt) while Python runs the libraries' at-fork callbacks (loguru, which datatrove
+# imports, releases its locks there) has its exception printed and ignored, and the signal is
+# lost: a terminated build went on running. Blocked, it is delivered right after the fork.
+_HELD_DURING_FORK = {signal.SIGTERM, signal.SIGINT}
+
+
+def start_child(process) -> None:
+    """``process.start()`` (a fork) with SIGTERM and SIGINT held back until it returns."""
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, _HELD_DURING_FORK)
+    try:
+        process.start()
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
+
+
 def _child(fn: Callable, args: tuple, conn) -> None:
     """Body of a forked child: run the task, send ``("ok", result)`` or ``("error", text)``."""
     # The driver's handler raises Terminated for its own cleanup; a child just stops.
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, _HELD_DURING_FORK)  # the fork inherited the block
     _die_with_parent()
     try:
         message = ("ok", fn(*args))
@@ -97,7 +114,7 @@ def run_forked(
                 label, args, attempt = queue.popleft()
                 reader, writer = ctx.Pipe(duplex=False)
                 process = ctx.Process(target=_child, args=(fn, args, writer), daemon=True)
-                process.start()
+                start_child(process)
                 writer.close()  # the child holds the only writing end: EOF means it is gone
                 running[reader] = (label, args, attempt, process)
             for reader in multiprocessing.connection.wait(list(running)):

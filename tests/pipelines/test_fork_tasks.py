@@ -1,0 +1,53 @@
+"""The forked-process engine does not lose a SIGTERM that arrives while the driver forks."""
+
+import os
+import signal
+
+import pytest
+
+from jmedcorpus.errors import Terminated, raise_terminated
+from jmedcorpus.pipelines.fork_tasks import run_forked
+
+# os.register_at_fork cannot be undone: the callback stays registered, armed only in the test
+_ARMED = {"on": False}
+
+
+def _signal_self_after_fork() -> None:
+    if _ARMED["on"]:
+        _ARMED["on"] = False
+        os.kill(os.getpid(), signal.SIGTERM)  # lands while Python runs the at-fork callbacks
+
+
+os.register_at_fork(after_in_parent=_signal_self_after_fork)
+
+
+def _square(x: int) -> int:
+    return x * x
+
+
+def test_a_sigterm_during_fork_still_stops_the_driver():
+    """Like loguru's lock release (datatrove imports it), a callback runs in the parent right
+    after each fork; an exception raised there by the SIGTERM handler used to be printed and
+    ignored, and the terminated build went on."""
+    previous = signal.signal(signal.SIGTERM, raise_terminated)
+    try:
+        _ARMED["on"] = True
+        with pytest.raises(Terminated):
+            run_forked(
+                _square, [(f"t{i}", (i,)) for i in range(4)], limit=1, desc="t", progress=False, retries=0
+            )
+    finally:
+        _ARMED["on"] = False
+        signal.signal(signal.SIGTERM, previous)
+
+
+def test_children_run_with_the_signals_unblocked():
+    results, failures = run_forked(
+        signal.pthread_sigmask,
+        [("mask", (signal.SIG_BLOCK, set()))],
+        limit=1,
+        desc="t",
+        progress=False,
+        retries=0,
+    )
+    assert not failures and signal.SIGTERM not in results["mask"]
