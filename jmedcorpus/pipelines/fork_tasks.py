@@ -21,6 +21,7 @@ import multiprocessing
 import multiprocessing.connection
 import os
 import signal
+import threading
 import traceback
 from collections import deque
 from collections.abc import Callable
@@ -54,27 +55,39 @@ def _die_with_parent() -> None:
         pass
 
 
-# Signals held back while the driver forks: a handler that raises (SIGTERM's Terminated, SIGINT's
+# Signals put off while the driver forks: a handler that raises (SIGTERM's Terminated, SIGINT's
 # KeyboardInterrupt) while Python runs the libraries' at-fork callbacks (loguru, which datatrove
 # imports, releases its locks there) has its exception printed and ignored, and the signal is
-# lost: a terminated build went on running. Blocked, it is delivered right after the fork.
-_HELD_DURING_FORK = {signal.SIGTERM, signal.SIGINT}
+# lost: a terminated build went on running. Blocking the signal is not enough (the kernel hands
+# a process-directed signal to any thread, e.g. one of Arrow's, and Python then runs the handler
+# in the main thread at its next chance, which can be inside a callback), so the handlers only
+# record it during the fork, and the signal is raised again right after.
+_PUT_OFF_DURING_FORK = (signal.SIGTERM, signal.SIGINT)
 
 
 def start_child(process) -> None:
-    """``process.start()`` (a fork) with SIGTERM and SIGINT held back until it returns."""
-    previous = signal.pthread_sigmask(signal.SIG_BLOCK, _HELD_DURING_FORK)
+    """``process.start()`` (a fork) with SIGTERM and SIGINT put off until it returns."""
+    if threading.current_thread() is not threading.main_thread():  # handlers live in the main thread
+        process.start()
+        return
+    pending: list[int] = []
+    previous = {
+        s: signal.signal(s, lambda signum, _frame: pending.append(signum)) for s in _PUT_OFF_DURING_FORK
+    }
     try:
         process.start()
     finally:
-        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
+        for s, handler in previous.items():
+            signal.signal(s, handler)
+        for s in dict.fromkeys(pending):  # delivered now, outside the at-fork callbacks
+            signal.raise_signal(s)
 
 
 def _child(fn: Callable, args: tuple, conn) -> None:
     """Body of a forked child: run the task, send ``("ok", result)`` or ``("error", text)``."""
     # The driver's handler raises Terminated for its own cleanup; a child just stops.
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
-    signal.pthread_sigmask(signal.SIG_UNBLOCK, _HELD_DURING_FORK)  # the fork inherited the block
+    signal.signal(signal.SIGINT, signal.default_int_handler)  # not the fork's recorder
     _die_with_parent()
     try:
         message = ("ok", fn(*args))
