@@ -11,14 +11,7 @@ from types import SimpleNamespace
 import numpy as np
 
 from jmedcorpus.filters.validation import check_fraction
-from jmedcorpus.text.benchmark_index import BenchmarkIndex, unit_hashes, window_hashes
-from jmedcorpus.text.exam import benchmark_tokens  # noqa: F401  (what the n-grams are made of)
-
-
-def ngram_hashes(tokens: list[str], n: int) -> np.ndarray:
-    """64-bit hashes of the token n-grams (none when fewer than ``n`` tokens), as the shared
-    benchmark index (:mod:`jmedcorpus.text.benchmark_index`) hashes MeCab-token windows."""
-    return window_hashes(unit_hashes(tokens, "tokens"), n)
+from jmedcorpus.text.benchmark_index import BenchmarkIndex
 
 
 class ContaminationIndex:

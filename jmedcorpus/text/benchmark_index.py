@@ -45,15 +45,14 @@ def _mix(x: np.ndarray) -> np.ndarray:
     return x ^ (x >> np.uint64(31))
 
 
-def unit_hashes(text, unit: str) -> np.ndarray:
-    """One uint64 per unit of the normalized text: characters, or MeCab tokens (``tokens``:
-    ``text`` is already a list of them)."""
-    if unit in ("mecab", "tokens"):
+def unit_hashes(text: str, unit: str) -> np.ndarray:
+    """One uint64 per unit of the normalized text: characters, or MeCab tokens."""
+    if unit == "mecab":
         import xxhash
 
         from jmedcorpus.text.exam import benchmark_tokens
 
-        tokens = benchmark_tokens(text) if unit == "mecab" else text
+        tokens = benchmark_tokens(text)
         return np.fromiter(
             (xxhash.xxh3_64_intdigest(t.encode("utf-8")) for t in tokens), dtype=np.uint64, count=len(tokens)
         )
@@ -65,7 +64,7 @@ def unit_hashes(text, unit: str) -> np.ndarray:
 
 
 def window_hashes(units: np.ndarray, n: int) -> np.ndarray:
-    """Hash of every window of ``n`` units (none when fewer): a polynomial, as ``ngram_hashes``."""
+    """Hash of every window of ``n`` units (none when fewer): a polynomial over the unit hashes."""
     count = len(units) - n + 1
     if count <= 0:
         return np.empty(0, dtype=np.uint64)

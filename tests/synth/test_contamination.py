@@ -8,7 +8,8 @@ import pytest
 from conftest import DATA
 from validation_data import IGAKUQA, PASSAGES
 
-from jmedcorpus.synth.contamination import ContaminationIndex, benchmark_tokens
+from jmedcorpus.synth.contamination import ContaminationIndex
+from jmedcorpus.text.exam import benchmark_tokens
 
 
 @pytest.mark.parametrize("rec", IGAKUQA, ids=[r["id"] for r in IGAKUQA])
