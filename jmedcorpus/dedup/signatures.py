@@ -31,11 +31,14 @@ BATCH_SHINGLES = (
 
 @functools.cache
 def permutations(num_perm: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
-    """datasketch's ``affine32`` permutation parameters ``(a, b)`` for ``num_perm`` and ``seed``."""
-    from datasketch import MinHash
-
-    a, b = MinHash(num_perm=num_perm, seed=seed, scheme="affine32").permutations
-    return a.astype(np.uint32), b.astype(np.uint32)
+    """datasketch's ``affine32`` permutation parameters ``(a, b)`` for ``num_perm`` and ``seed``:
+    its ``MinHash._init_permutations``, drawn the same way here (odd ``a``, any ``b``, from
+    ``RandomState(seed)``) because importing datasketch pulls in scipy.integrate and cost
+    0.25 s of every build's start (a test compares the two)."""
+    gen = np.random.RandomState(seed)
+    a = gen.randint(0, 1 << 31, num_perm, dtype=np.uint32) * np.uint32(2) + np.uint32(1)
+    b = gen.randint(0, 1 << 32, num_perm, dtype=np.uint32)
+    return a, b
 
 
 @functools.cache

@@ -85,9 +85,11 @@ def add_build_parser(subparsers) -> None:
 
 def cmd_build(args) -> int:
     from jmedcorpus.io import remote
+    from jmedcorpus.io.parquet import skip_pandas_probe
     from jmedcorpus.pipelines.build import BuildOptions, build
     from jmedcorpus.recipe import add_decontamination, load_recipe
 
+    skip_pandas_probe()
     progress = not args.no_progress and sys.stderr.isatty()
     recipe = load_recipe(args.recipe)
     # object storage (s3://...): a local working copy in, a local working copy out, then upload

@@ -66,10 +66,11 @@ _N_CODES = 1 << len(_CLASS_PATTERNS)
 
 @functools.cache
 def _tables() -> tuple[np.ndarray, np.ndarray]:
-    """(class bits of every code point, bits matrix: code -> per-class 0/1), built once (~0.2 s)
+    """(class bits of every code point, bits matrix: code -> per-class 0/1), built once (~0.05 s)
     by running each class pattern over all of Unicode, so a table entry is exactly what the
     pattern matches."""
-    every = "".join(map(chr, range(0x110000)))
+    # every code point, lone surrogates included, decoded in one call (a join of 1.1M chr() took 0.11 s)
+    every = np.arange(0x110000, dtype=np.uint32).tobytes().decode("utf-32-le", "surrogatepass")
     bits = np.zeros(0x110000, dtype=np.uint8)
     for b, pattern in enumerate(_CLASS_PATTERNS):
         bits[np.fromiter(map(ord, pattern.findall(every)), dtype=np.int64)] |= 1 << b

@@ -144,3 +144,20 @@ def test_cluster_numbers_are_dense_and_sizes_match():
     for d, k_ in zip(c.doc[c.removed].tolist(), c.keeper[c.removed].tolist()):
         assert k_ in kept and tuple(sorted((d, k_))) in pairs and chars[k_] >= chars[d]
     assert not any(a in kept and b in kept for a, b in pairs)
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_labels_match_scipy_connected_components(seed):
+    """The numpy union equals scipy.sparse.csgraph.connected_components (what it replaced) on
+    random sparse graphs: many small clusters, chains, stars and isolated edges."""
+    from scipy.sparse import coo_matrix
+    from scipy.sparse.csgraph import connected_components
+
+    rng = np.random.default_rng(seed)
+    n_nodes = int(rng.integers(2, 3000))
+    edges = rng.integers(0, n_nodes, size=(int(rng.integers(1, 2 * n_nodes)), 2)) * 7 + 3
+    nodes, labels = components(edges)
+    local = np.searchsorted(nodes, edges)
+    graph = coo_matrix((np.ones(len(local)), (local[:, 0], local[:, 1])), shape=(len(nodes),) * 2)
+    _, expected = connected_components(graph, directed=False)
+    assert labels.tolist() == expected.tolist()

@@ -47,9 +47,11 @@ def test_bit_identical_to_datasketch(num_perm, seed):
 
 def test_permutations_are_datasketchs():
     """(a, b) are datasketch's affine32 permutation parameters for this num_perm and seed."""
-    a, b = permutations(128, 1)
-    ea, eb = MinHash(num_perm=128, seed=1).permutations
-    assert np.array_equal(a, ea) and np.array_equal(b, eb)
+    for num_perm, seed in [(128, 1), (256, 42), (16, 0)]:
+        a, b = permutations(num_perm, seed)
+        ea, eb = MinHash(num_perm=num_perm, seed=seed, scheme="affine32").permutations
+        assert a.dtype == b.dtype == np.uint32
+        assert np.array_equal(a, ea) and np.array_equal(b, eb)
 
 
 @pytest.mark.parametrize("batch", [1, 7, 1000])
