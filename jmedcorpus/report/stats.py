@@ -16,7 +16,7 @@ What is measured, for kept and for removed documents:
   step declares in ``signal_kinds``, else a rule on the name): 50 linear bins on [0, 1] for
   ratios and scores; 8 bins per decade from 1 to 10^7 for counts; integer bins 0-49 for sparse
   counts (redactions: 0 on most documents), with the share of documents that have any; plus three measured here
-  from the text: ``sentences`` (:func:`~jmedcorpus.text.sentences.sentence_spans`),
+  from the text: ``sentences`` (:func:`~jmedcorpus.text.sentences.sentence_count`),
   ``kanji_ratio`` and ``ascii_ratio`` (letters);
 - sources, and document types from the text (:func:`document_type`);
 - near-duplicate cluster sizes (``minhash_dedup``'s ``cluster`` and ``cluster_size``);
@@ -39,7 +39,6 @@ from collections import Counter
 import numpy as np
 import pyarrow as pa
 
-from jmedcorpus.text.mecab import get_pos_tagger
 
 STATS_VERSION = 2  # 2: bins by declared signal kind (medical_density as a ratio, pii_* as sparse counts)
 TERM_CHARS = 1000
@@ -124,13 +123,14 @@ def in_term_sample(doc_id: str, modulus: int) -> bool:
 
 def _nouns(text: str) -> list[str]:
     """Content nouns: UniDic 名詞 but not numerals, 2+ characters, not hiragana-only (formal nouns
-    such as こと, ため) and not ASCII."""
+    such as こと, ため) and not ASCII. POS from the tagger that prints left context ids (the
+    personal_info step's), a fifth of the full-feature tagger's output to parse."""
+    from jmedcorpus.pii.names import tokens_with_pos
+
     out = []
-    for line in get_pos_tagger().parse(text[:TERM_CHARS]).splitlines():
-        cols = line.split("\t")
-        if len(cols) < 5 or not cols[4].startswith("名詞") or cols[4].startswith("名詞-数詞"):
+    for _, _, s, pos in tokens_with_pos(text[:TERM_CHARS]):
+        if not pos.startswith("名詞") or pos.startswith("名詞-数詞"):
             continue
-        s = cols[0]
         if len(s) >= 2 and not s.isascii() and not _HIRAGANA.fullmatch(s):
             out.append(s)
     return out
@@ -149,12 +149,16 @@ def empty_partial() -> dict:
     }
 
 
+_TEXT_SIGNALS = ("sentences", "kanji_ratio", "ascii_ratio")
+
+
 def _text_signals(text: str) -> dict:
+    """The signals measured here from the text (:data:`_TEXT_SIGNALS`)."""
     from jmedcorpus.text.charclass import ascii_letter_ratio, kanji_ratio
-    from jmedcorpus.text.sentences import sentence_spans
+    from jmedcorpus.text.sentences import sentence_count
 
     return {
-        "sentences": len(sentence_spans(text)),
+        "sentences": sentence_count(text),
         "kanji_ratio": kanji_ratio(text),
         "ascii_ratio": ascii_letter_ratio(text),
     }
@@ -191,35 +195,78 @@ def _add_document(
     kind = document_type(text)
     part["types"][side][kind] = part["types"][side].get(kind, 0) + 1
     if term_sample and in_term_sample(doc_id, term_sample):
-        from jmedcorpus.text.medical import is_medical_token
+        _add_terms(part, text)
 
-        terms = part["terms"]
-        terms["documents"] += 1
-        for noun in _nouns(text):
-            terms["nouns"][noun] = terms["nouns"].get(noun, 0) + 1
-            if is_medical_token(noun):
-                terms["medical"][noun] = terms["medical"].get(noun, 0) + 1
+
+def _add_terms(part: dict, text: str) -> None:
+    """Count the nouns and medical terms of one sampled document."""
+    from jmedcorpus.text.medical import is_medical_token
+
+    terms = part["terms"]
+    terms["documents"] += 1
+    for noun in _nouns(text):
+        terms["nouns"][noun] = terms["nouns"].get(noun, 0) + 1
+        if is_medical_token(noun):
+            terms["medical"][noun] = terms["medical"].get(noun, 0) + 1
 
 
 def add_kept(part: dict, table: pa.Table, term_sample: int) -> None:
     """Count the kept documents of ``table`` (``id``, ``text``, ``source``, signal columns);
-    nouns of those whose id hash is divisible by ``term_sample``."""
-    signal_cols = [c for c in table.column_names if c not in _NOT_SIGNALS]
-    for batch in table.to_batches(max_chunksize=4096):
-        values: dict[str, list] = {}
-        for row in batch.to_pylist():
-            signals = {c: row[c] for c in signal_cols}
-            part["kept"]["documents"] += 1
-            part["kept"]["chars"] += int(row.get("chars") or len(row["text"] or ""))
-            part["kept"]["mecab_tokens"] += int(row.get("mecab_tokens") or 0)
-            for c in signal_cols:  # personal_info's per-type placeholder counts (pii_name, ...)
-                if c.startswith("pii_") and row[c]:
-                    part["redactions"][c[4:]] = part["redactions"].get(c[4:], 0) + int(row[c])
-            _add_document(
-                part, "kept", row["id"], row["text"], row.get("source"), signals, values, term_sample
-            )
-        for name, vals in values.items():
-            _add_values(part, "kept", name, vals)
+    nouns of those whose id hash is divisible by ``term_sample``.
+
+    Column by column: the signal columns are histogrammed straight from Arrow, and only what is
+    measured from the text runs per document (a row dictionary of 40 signals per document made
+    it 0.19 s instead of 0.14 s on 5 MB, nouns aside). Counts the same as :func:`_add_document`
+    per row (a test compares the two)."""
+    if not table.num_rows:
+        return
+    import pyarrow.compute as pc
+
+    kept = part["kept"]
+    texts = table.column("text").to_pylist()
+    kept["documents"] += table.num_rows
+    lengths = pc.utf8_length(pc.fill_null(table.column("text"), ""))
+    chars = pc.if_else(_truthy(table, "chars"), table.column("chars"), lengths) if "chars" in table.column_names else lengths
+    kept["chars"] += int(pc.sum(chars).as_py() or 0)
+    if "mecab_tokens" in table.column_names:
+        kept["mecab_tokens"] += int(pc.sum(table.column("mecab_tokens")).as_py() or 0)
+    measured = {name: [] for name in _TEXT_SIGNALS}
+    for text in texts:
+        for name, value in _text_signals(text or "").items():
+            measured[name].append(value)
+    for name in table.column_names:
+        if name in _NOT_SIGNALS or name in measured:  # a text signal replaces a column of its name
+            continue
+        column = table.column(name)
+        if not (pa.types.is_integer(column.type) or pa.types.is_floating(column.type)):
+            continue
+        if name.startswith("pii_"):  # personal_info's per-type placeholder counts (pii_name, ...)
+            total = int(pc.sum(column).as_py() or 0)
+            if total:
+                part["redactions"][name[4:]] = part["redactions"].get(name[4:], 0) + total
+        values = column.drop_null().to_numpy()
+        if len(values):
+            _add_values(part, "kept", name, values)
+    for name, values in measured.items():
+        _add_values(part, "kept", name, values)
+    sources = part["sources"]["kept"]
+    for src, n in Counter(table.column("source").to_pylist()).items():
+        key = str(src) if src is not None else "(none)"
+        sources[key] = sources.get(key, 0) + n
+    types = part["types"]["kept"]
+    for kind, n in Counter(document_type(text or "") for text in texts).items():
+        types[kind] = types.get(kind, 0) + n
+    if term_sample:
+        for doc_id, text in zip(table.column("id").to_pylist(), texts):
+            if in_term_sample(doc_id, term_sample):
+                _add_terms(part, text or "")
+
+
+def _truthy(table: pa.Table, name: str):
+    """Rows where ``name`` is neither null nor 0 (``row.get(name) or fallback``)."""
+    import pyarrow.compute as pc
+
+    return pc.fill_null(pc.not_equal(table.column(name), 0), False)
 
 
 def add_removed(part: dict, table: pa.Table) -> None:

@@ -161,3 +161,50 @@ def test_dataset_card_is_hugging_face_format(built):
     assert meta["configs"][0]["data_files"][0]["path"] == "data/train-*.parquet"
     assert f"**{manifest['counts']['kept']:,} documents" in body
     assert pq.read_table(str(out / "data")).num_rows == manifest["counts"]["kept"]
+
+
+def _add_kept_row_by_row(part: dict, table, term_sample: int) -> None:
+    """The per-row counting add_kept replaced: the reference its column-wise version must equal."""
+    from jmedcorpus.report.stats import _NOT_SIGNALS, _add_document, _add_values
+
+    signal_cols = [c for c in table.column_names if c not in _NOT_SIGNALS]
+    values: dict[str, list] = {}
+    for row in table.to_pylist():
+        part["kept"]["documents"] += 1
+        part["kept"]["chars"] += int(row.get("chars") or len(row["text"] or ""))
+        part["kept"]["mecab_tokens"] += int(row.get("mecab_tokens") or 0)
+        for c in signal_cols:
+            if c.startswith("pii_") and row[c]:
+                part["redactions"][c[4:]] = part["redactions"].get(c[4:], 0) + int(row[c])
+        signals = {c: row[c] for c in signal_cols}
+        _add_document(part, "kept", row["id"], row["text"], row.get("source"), signals, values, term_sample)
+    for name, vals in values.items():
+        _add_values(part, "kept", name, vals)
+
+
+def test_column_wise_add_kept_counts_like_row_by_row(built):
+    """add_kept on real shards (null signals, pii counts), and on rows with a null or 0 ``chars``,
+    an empty text and a null source, gives the partial the row-by-row count gave."""
+    import pyarrow as pa
+
+    from jmedcorpus.report.stats import add_kept, empty_partial
+
+    out, _ = built
+    table = pq.read_table(next((out / "data").glob("*.parquet")))
+    odd = table.slice(0, 3).to_pylist()
+    odd[0]["chars"], odd[1]["chars"], odd[2]["text"], odd[2]["source"] = None, 0, "", None
+    table = pa.concat_tables([table, pa.Table.from_pylist(odd, schema=table.schema)])
+    expected, got = empty_partial(), empty_partial()
+    _add_kept_row_by_row(expected, table, 2)
+    add_kept(got, table, 2)
+    assert got == expected
+    assert got["terms"]["documents"] > 0 and got["redactions"]
+
+
+def test_sentence_count_equals_the_number_of_spans(data_dir):
+    from jmedcorpus.text.sentences import sentence_count, sentence_spans
+
+    texts = [r["text"] for r in read_jsonl(data_dir / "case_reports_ja.jsonl")]
+    texts += [r["text"] for r in read_jsonl(data_dir / "igakuqa_ja.jsonl")]
+    texts += ["", " \n ", "。。\n\u3000\n", "a. 1.5 mg\nb. 2", "終わり。」 次"]
+    assert [sentence_count(t) for t in texts] == [len(sentence_spans(t)) for t in texts]
