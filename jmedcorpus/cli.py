@@ -22,12 +22,13 @@ _SUBCOMMANDS = (
     ("inspect", "jmedcorpus.report.inspect", "add_inspect_parser", "cmd_inspect"),
     ("steps", "jmedcorpus.report.steps_cli", "add_steps_parser", "cmd_steps"),
 )
-_PARSERS = [(module, add) for _, module, add, _ in _SUBCOMMANDS]
 _COMMANDS = {name: (module, run) for name, module, _, run in _SUBCOMMANDS}
 
 
-def _build_parser() -> argparse.ArgumentParser:
-    """The top-level parser; each subcommand's options are declared next to its code."""
+def _build_parser(only: str | None = None) -> argparse.ArgumentParser:
+    """The top-level parser; each subcommand's options are declared next to its code. With
+    ``only`` (a subcommand's name) just that subcommand is declared: importing every command
+    module to declare all of them took 80 ms of each command's start."""
     parser = argparse.ArgumentParser(
         prog="jmedcorpus",
         description="Curate Japanese medical text into LLM training data.",
@@ -39,9 +40,16 @@ def _build_parser() -> argparse.ArgumentParser:
 
     import importlib
 
-    for module, add in _PARSERS:  # in the order `jmedcorpus --help` lists them
-        getattr(importlib.import_module(module), add)(sub)
+    for name, module, add, _ in _SUBCOMMANDS:  # in the order `jmedcorpus --help` lists them
+        if only is None or name == only:
+            getattr(importlib.import_module(module), add)(sub)
     return parser
+
+
+def _named_command(argv: list[str]) -> str | None:
+    """The subcommand named by ``argv``'s first word that is not an option, if it is one."""
+    first = next((a for a in argv if not a.startswith("-")), None)
+    return first if first in _COMMANDS else None
 
 
 def _command(name: str):
@@ -54,7 +62,7 @@ def _command(name: str):
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = _build_parser()
+    parser = _build_parser(_named_command(sys.argv[1:] if argv is None else argv))
     try:
         args = parser.parse_args(argv)
     except SystemExit:  # --help, or a usage error: argparse printed and exits
