@@ -17,6 +17,7 @@ when any band key is equal.
 from __future__ import annotations
 
 import functools
+import threading
 
 import numpy as np
 
@@ -93,16 +94,33 @@ def signatures(shingles: Shingles, num_docs: int, num_perm: int, seed: int) -> n
     a, b = permutations(num_perm, seed)
     out = np.full((num_docs, num_perm), _EMPTY, dtype=np.uint32)
     flat, owner = _fmix32(shingles.hashes), shingles.owner
+    buf = _product_buffer(num_perm)
     for lo in range(0, len(flat), BATCH_SHINGLES):
         hv, docs = flat[lo : lo + BATCH_SHINGLES], owner[lo : lo + BATCH_SHINGLES]
         # permutations × shingles: reducing along the contiguous axis is ~15x faster than along
         # the other (measured: 0.4 ms vs 7.7 ms per 32k shingles)
-        phv = a[:, None] * hv[None, :]
+        phv = buf[:, : len(hv)]
+        np.multiply(a[:, None], hv[None, :], out=phv)
         phv += b[:, None]
         starts = np.flatnonzero(np.r_[True, docs[1:] != docs[:-1]])
         rows = docs[starts]  # each document once per batch: plain fancy-index update is exact
         out[rows] = np.minimum(out[rows], np.minimum.reduceat(phv, starts, axis=1).T)
     return out
+
+
+_BUFFERS = threading.local()
+
+
+def _product_buffer(num_perm: int) -> np.ndarray:
+    """This thread's ``(num_perm, BATCH_SHINGLES)`` scratch array for the permuted shingles.
+
+    Reused across batches and calls: a fresh 4 MB product per batch is a fresh mapping from the
+    allocator, page-faulted in on every batch, and made signing 3x slower in a build (0.09 s
+    against 0.03 s for 1.9 MB of mixed documents)."""
+    buf = getattr(_BUFFERS, "buf", None)
+    if buf is None or buf.shape != (num_perm, BATCH_SHINGLES):
+        buf = _BUFFERS.buf = np.empty((num_perm, BATCH_SHINGLES), dtype=np.uint32)
+    return buf
 
 
 def signed_rows(sigs: np.ndarray) -> np.ndarray:
