@@ -58,3 +58,38 @@ def test_the_driver_keeps_its_handlers():
         assert signal.getsignal(signal.SIGTERM) is raise_terminated
     finally:
         signal.signal(signal.SIGTERM, previous)
+
+
+def _pid_and_square(x: int) -> tuple[int, int]:
+    if x == 3:
+        raise ValueError("task failure, not a crash")
+    return os.getpid(), x * x
+
+
+def test_a_worker_runs_task_after_task_and_survives_a_failing_one():
+    """Two workers for six tasks: every task answered, by at most two processes, none the
+    driver; the task that raised is a failure and its worker goes on."""
+    calls = [(f"t{i}", (i,)) for i in range(6)]
+    results, failures = run_forked(_pid_and_square, calls, limit=2, desc="t", progress=False, retries=0)
+    assert failures == [("t3", failures[0][1])] and failures[0][1].startswith("ValueError at ")
+    assert {label: sq for label, (_, sq) in results.items()} == {f"t{i}": i * i for i in (0, 1, 2, 4, 5)}
+    pids = {pid for pid, _ in results.values()}
+    assert len(pids) <= 2 and os.getpid() not in pids
+
+
+def _die_once_at_2(marker: str, x: int) -> int:
+    if x == 2 and not os.path.exists(marker):
+        open(marker, "w").close()
+        os._exit(1)  # a crash: the worker is gone without answering
+    return x * x
+
+
+def test_a_dead_worker_is_replaced_and_only_its_task_re_run(tmp_path):
+    marker = str(tmp_path / "died")
+    calls = [(f"t{i}", (marker, i)) for i in range(5)]
+    results, failures = run_forked(_die_once_at_2, calls, limit=2, desc="t", progress=False, retries=1)
+    assert not failures and results == {f"t{i}": i * i for i in range(5)}
+    os.remove(marker)
+    results, failures = run_forked(_die_once_at_2, calls, limit=1, desc="t", progress=False, retries=0)
+    assert failures == [("t2", "WorkerCrashedError (the worker process died 1 times, exit code 1)")]
+    assert results == {f"t{i}": i * i for i in (0, 1, 3, 4)}
