@@ -24,6 +24,9 @@ loading, worker start and shutdown included), the median of ``--repeats`` runs.
       project's venv (``.venv/bin/jmedcorpus``), twice: ``jmedcorpus`` with ``--engine auto``
       (forked processes below 64 MiB of input, else Ray; the table says which ran) and
       ``jmedcorpus-ray`` with ``--engine ray`` (an embedded local Ray at any size).
+      The package is byte-compiled first (``compileall``, what ``pip install .`` does and the
+      other tools' installs have), so that an editable install on a machine that sets
+      ``PYTHONDONTWRITEBYTECODE`` does not compile it from source in every run.
    b. **datatrove** with the FineWeb-2 Japanese filtering stage: ``JsonlReader`` ->
       ``LanguageFilter`` -> ``GopherRepetitionFilter`` -> ``FineWebQualityFilter`` ->
       ``GopherQualityFilter`` -> ``JsonlWriter``, run by ``LocalPipelineExecutor(tasks=N,
@@ -512,6 +515,10 @@ def main() -> None:
     cpu_ids = available[: args.cores]
 
     python = ensure_compare_venv() if {"datatrove", "hojichar"} & set(only) else None
+    if any(t.startswith("jmedcorpus") for t in only):  # bytecode, as the other tools' installs have
+        from bench_build import byte_compile_package
+
+        byte_compile_package(str(Path(find_jmedcorpus()).parent / "python"))
     lid = (args.lid_model or find_lid176_ftz()) if "datatrove" in only else None
     temporary = args.workdir is None
     work = Path(tempfile.mkdtemp(prefix="jmedcorpus-compare-")) if temporary else args.workdir.resolve()
