@@ -128,7 +128,10 @@ class _Worker:
 
     def give(self, index: int, attempt: int) -> None:
         self.task = (index, attempt)
-        self.tasks.send(index)
+        try:
+            self.tasks.send(index)
+        except OSError:  # died while idle: its results pipe gives EOF, and the task goes again
+            pass
 
     def stop(self, kill: bool = False) -> int | None:
         if kill:

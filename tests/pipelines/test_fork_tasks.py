@@ -93,3 +93,21 @@ def test_a_dead_worker_is_replaced_and_only_its_task_re_run(tmp_path):
     results, failures = run_forked(_die_once_at_2, calls, limit=1, desc="t", progress=False, retries=0)
     assert failures == [("t2", "WorkerCrashedError (the worker process died 1 times, exit code 1)")]
     assert results == {f"t{i}": i * i for i in (0, 1, 3, 4)}
+
+
+
+def test_giving_a_task_to_a_worker_that_died_idle_does_not_raise():
+    """An idle worker killed from outside (the OOM killer): giving it a task raises nothing, and
+    its results pipe reports EOF, which run_forked treats as a death (the task goes again)."""
+    import multiprocessing
+
+    from jmedcorpus.pipelines.fork_tasks import _Worker
+
+    worker = _Worker(multiprocessing.get_context("fork"), _square, [("a", (2,))])
+    worker.process.kill()
+    worker.process.join()
+    for _ in range(3):  # the first send may still fit in the pipe's buffer; later ones break it
+        worker.give(0, 0)
+    with pytest.raises(EOFError):
+        worker.results.recv()
+    assert worker.stop(kill=True) is not None
