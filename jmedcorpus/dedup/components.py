@@ -76,8 +76,7 @@ def _component_labels(local: np.ndarray, n: int) -> np.ndarray:
             parent = grand
         u, v = u[differ], v[differ]
     _, labels = np.unique(parent, return_inverse=True)
-    return labels.reshape(-1)
-    return nodes, labels.astype(np.int64)
+    return labels.reshape(-1).astype(np.int64, copy=False)
 
 
 def choose_keepers(

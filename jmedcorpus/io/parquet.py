@@ -70,7 +70,6 @@ class _NoPandas:
     def find_spec(name, path=None, target=None):
         if name == "pandas":
             raise ImportError("pandas hidden from pyarrow's first probe")
-        return None
 
 
 def kept_schema(signal_fields: dict[str, str]) -> pa.Schema:

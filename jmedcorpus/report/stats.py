@@ -39,7 +39,6 @@ from collections import Counter
 import numpy as np
 import pyarrow as pa
 
-
 STATS_VERSION = 2  # 2: bins by declared signal kind (medical_density as a ratio, pii_* as sparse counts)
 TERM_CHARS = 1000
 TOP_TERMS = 60
@@ -226,7 +225,11 @@ def add_kept(part: dict, table: pa.Table, term_sample: int) -> None:
     texts = table.column("text").to_pylist()
     kept["documents"] += table.num_rows
     lengths = pc.utf8_length(pc.fill_null(table.column("text"), ""))
-    chars = pc.if_else(_truthy(table, "chars"), table.column("chars"), lengths) if "chars" in table.column_names else lengths
+    chars = (
+        pc.if_else(_truthy(table, "chars"), table.column("chars"), lengths)
+        if "chars" in table.column_names
+        else lengths
+    )
     kept["chars"] += int(pc.sum(chars).as_py() or 0)
     if "mecab_tokens" in table.column_names:
         kept["mecab_tokens"] += int(pc.sum(table.column("mecab_tokens")).as_py() or 0)

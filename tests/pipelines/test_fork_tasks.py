@@ -95,7 +95,6 @@ def test_a_dead_worker_is_replaced_and_only_its_task_re_run(tmp_path):
     assert results == {f"t{i}": i * i for i in (0, 1, 3, 4)}
 
 
-
 def test_giving_a_task_to_a_worker_that_died_idle_does_not_raise():
     """An idle worker killed from outside (the OOM killer): giving it a task raises nothing, and
     its results pipe reports EOF, which run_forked treats as a death (the task goes again)."""
